@@ -1,0 +1,21 @@
+//! nsrun: Linux namespaces done right.
+//!
+//! Create, persist (bind mount), enter (setns), compare and list namespaces of every kind, and
+//! manage named network namespaces in `/run/netns` compatibly with `ip netns`. The C ABI
+//! (`nsrun-capi`), the Python module and the CLI are thin layers over this crate.
+
+mod enter;
+mod error;
+mod kind;
+mod list;
+pub mod netns;
+mod ns;
+mod persist;
+mod sys;
+
+pub use enter::EnterGuard;
+pub use error::{Error, OptPath, Result};
+pub use kind::{Kind, UnknownKind};
+pub use list::{list_namespaces, NamespaceInfo};
+pub use ns::{same, Namespace, NsId};
+pub use persist::unpersist;

@@ -1,0 +1,150 @@
+//! Persisting namespaces: bind-mount a namespace onto a file so it outlives every process.
+
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sys::stat::{fstat, lstat, Mode};
+use nix::unistd::unlink;
+
+use crate::error::{Context, Error, Result};
+use crate::sys;
+use crate::Namespace;
+
+/// Nobody stacks this many mounts on one file; past it something keeps remounting.
+const MAX_STACKED: usize = 4096;
+
+impl Namespace {
+    /// Bind-mounts this namespace onto `path` (like `ip netns add` and `unshare --net=FILE`), so
+    /// it lives on after every process and handle is gone.
+    ///
+    /// `path` is created (mode 0) if missing; an existing empty regular file is used as is. It
+    /// refuses a path that already holds a namespace ([`Error::AlreadyPersisted`], naming the one
+    /// there), a symbolic link (ELOOP), a directory (EISDIR) and a non-empty file (EEXIST: the
+    /// bind mount would hide its contents). If the mount fails, a file it created is removed.
+    pub fn persist(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        let created = match lstat(path) {
+            Ok(st) => {
+                check_existing_target(path, st.st_mode, st.st_size)?;
+                false
+            }
+            Err(Errno::ENOENT) => true,
+            Err(e) => return Err(Error::sys("persist: stat", path, e)),
+        };
+        let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let target = if created {
+            // O_EXCL: if something appeared meanwhile, fail rather than mount over it.
+            let fd = open(
+                path,
+                OFlag::O_RDONLY
+                    | OFlag::O_CREAT
+                    | OFlag::O_EXCL
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            )
+            .ctx("persist: create", path)?;
+            drop(fd);
+            open(path, flags, Mode::empty())
+        } else {
+            open(path, flags, Mode::empty())
+        };
+        let result = target.ctx("persist: open", path).and_then(|target| {
+            // Re-check through the descriptor: the mount goes onto exactly this inode, whatever
+            // the path points to by now.
+            let st = fstat(&target).ctx("persist: fstat", path)?;
+            if !created {
+                check_existing_target(path, st.st_mode, st.st_size)?;
+            }
+            let source = format!("/proc/thread-self/fd/{}", self.as_fd().as_raw_fd());
+            let dest = format!("/proc/thread-self/fd/{}", target.as_raw_fd());
+            mount(
+                Some(source.as_str()),
+                dest.as_str(),
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .ctx("persist: bind-mount namespace onto", path)
+        });
+        if result.is_err() && created {
+            let _ = unlink(path);
+        }
+        result
+    }
+}
+
+/// Refuses targets that would hide something or would not be what the caller named.
+fn check_existing_target(path: &Path, mode: libc::mode_t, size: i64) -> Result<()> {
+    match mode & libc::S_IFMT {
+        libc::S_IFLNK => Err(Error::InvalidArgument {
+            op: "persist",
+            what: "path",
+            value: path.display().to_string(),
+            reason: "is a symbolic link; give the real path",
+            errno: Errno::ELOOP,
+        }),
+        libc::S_IFDIR => Err(Error::sys("persist", path, Errno::EISDIR)),
+        libc::S_IFREG => {
+            if sys::is_nsfs(path).ctx("persist: statfs", path)? {
+                let there = Namespace::open(path, None)?;
+                return Err(Error::AlreadyPersisted {
+                    path: path.to_path_buf(),
+                    existing_kind: there.kind(),
+                    existing: there.id(),
+                });
+            }
+            if size != 0 {
+                return Err(Error::InvalidArgument {
+                    op: "persist",
+                    what: "path",
+                    value: path.display().to_string(),
+                    reason: "is a non-empty file; the bind mount would hide it",
+                    errno: Errno::EEXIST,
+                });
+            }
+            Ok(())
+        }
+        _ => Err(Error::NotANamespace {
+            path: path.to_path_buf(),
+            what: format!("{}, not a file to persist onto", sys::file_type_name(mode)),
+        }),
+    }
+}
+
+/// Undoes [`Namespace::persist`]: unmounts **every** namespace mount stacked on `path` (another
+/// tool may have bound a second one over the first, which makes `ip netns del` fail with
+/// EBUSY), then removes the file. [`Error::NotPersisted`] if `path` holds no namespace.
+pub fn unpersist(path: impl AsRef<Path>) -> Result<()> {
+    let path: PathBuf = path.as_ref().to_path_buf();
+    let st = lstat(&path).ctx("unpersist", &path)?;
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFLNK => {
+            return Err(Error::InvalidArgument {
+                op: "unpersist",
+                what: "path",
+                value: path.display().to_string(),
+                reason: "is a symbolic link; give the real path",
+                errno: Errno::ELOOP,
+            })
+        }
+        libc::S_IFREG => {}
+        _ => return Err(Error::NotPersisted { path }),
+    }
+    if !sys::is_nsfs(&path).ctx("unpersist: statfs", &path)? {
+        return Err(Error::NotPersisted { path });
+    }
+    let mut unmounted = 0;
+    while sys::is_nsfs(&path).ctx("unpersist: statfs", &path)? {
+        if unmounted == MAX_STACKED {
+            return Err(Error::sys("unpersist: unmount", &path, Errno::EBUSY));
+        }
+        umount2(&path, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW)
+            .ctx("unpersist: unmount", &path)?;
+        unmounted += 1;
+    }
+    unlink(&path).ctx("unpersist: remove", &path)
+}

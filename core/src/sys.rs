@@ -1,0 +1,92 @@
+//! Thin system-call helpers shared by the modules. Each turns -1 into an `Errno` at once.
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::statfs::{statfs, NSFS_MAGIC};
+
+use crate::error::{Context, Result};
+use crate::Kind;
+
+/// `ioctl_ns(2)` request numbers: `_IO(0xb7, n)`.
+pub(crate) const NS_GET_USERNS: libc::c_ulong = 0xb701;
+pub(crate) const NS_GET_PARENT: libc::c_ulong = 0xb702;
+const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
+
+/// `NS_GET_NSTYPE` (ioctl_ns(2)): the kind of the namespace `fd` refers to.
+pub(crate) fn ns_get_nstype(fd: BorrowedFd<'_>) -> Result<Kind, Errno> {
+    // SAFETY: NS_GET_NSTYPE takes no argument and only reads the descriptor.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), NS_GET_NSTYPE) };
+    let flag = Errno::result(r)?;
+    Kind::from_flag(flag).ok_or(Errno::EINVAL)
+}
+
+/// `NS_GET_PARENT` / `NS_GET_USERNS` (ioctl_ns(2)): a new `O_CLOEXEC` descriptor.
+pub(crate) fn ns_ioctl_fd(fd: BorrowedFd<'_>, request: libc::c_ulong) -> Result<OwnedFd, Errno> {
+    // SAFETY: both requests take no argument and return a new descriptor or -1.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), request) };
+    let new = Errno::result(r)?;
+    // SAFETY: the kernel just returned `new` as a fresh descriptor (opened O_CLOEXEC) that we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Is `path` on nsfs (a namespace file, or a bind mount of one)? Follows symlinks.
+pub(crate) fn is_nsfs(path: &Path) -> Result<bool, Errno> {
+    Ok(statfs(path)?.filesystem_type() == NSFS_MAGIC)
+}
+
+/// "a directory", "a socket", … for error messages.
+pub(crate) fn file_type_name(mode: libc::mode_t) -> &'static str {
+    match mode & libc::S_IFMT {
+        libc::S_IFDIR => "a directory",
+        libc::S_IFREG => "a regular file",
+        libc::S_IFLNK => "a symbolic link",
+        libc::S_IFSOCK => "a socket",
+        libc::S_IFIFO => "a FIFO",
+        libc::S_IFCHR => "a character device",
+        libc::S_IFBLK => "a block device",
+        _ => "an unknown file type",
+    }
+}
+
+/// `pipe2(O_CLOEXEC)`.
+pub(crate) fn pipe_cloexec() -> Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ctx_nopath("pipe2")
+}
+
+/// Reads exactly `buf.len()` bytes; EPIPE-like `EIO` on early EOF.
+pub(crate) fn read_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(), Errno> {
+    let mut done = 0;
+    while done < buf.len() {
+        match nix::unistd::read(fd, &mut buf[done..]) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => done += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Waits for our own child `pid` (never `waitpid(-1)`: other children belong to the caller).
+pub(crate) fn wait_pid(pid: libc::pid_t) -> Option<libc::c_int> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waitpid on a specific pid we forked; `status` is a valid out pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Some(status);
+        }
+        if Errno::last() != Errno::EINTR {
+            return None;
+        }
+    }
+}
+
+/// Number of threads of the calling process.
+pub(crate) fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(1)
+}
