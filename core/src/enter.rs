@@ -66,6 +66,14 @@ impl EnterGuard {
         self.restore()
     }
 
+    /// Stays in the entered namespace and hands back the previous one, for callers that
+    /// restore by hand (the C ABI's `nsrun_ns_enter`).
+    pub fn into_previous(mut self) -> Namespace {
+        self.previous
+            .take()
+            .expect("the previous namespace is kept until restored")
+    }
+
     fn restore(&mut self) -> Result<()> {
         match self.previous.take() {
             Some(prev) => prev.set_current().map_err(|e| match e {

@@ -105,6 +105,19 @@ impl Namespace {
         Self::verify(fd, kind, None)
     }
 
+    /// Verifies a descriptor the caller keeps (as C callers do) and returns a handle on a
+    /// duplicate of it (`F_DUPFD_CLOEXEC`); the caller's descriptor is never closed. Errors name
+    /// the caller's descriptor as `/proc/self/fd/N`.
+    pub fn from_borrowed_fd(fd: BorrowedFd<'_>, kind: Option<Kind>) -> Result<Namespace> {
+        let shown = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+        let owned = fd
+            .try_clone_to_owned()
+            .ctx("duplicate descriptor", &shown)?;
+        let mut ns = Self::verify(owned, kind, Some(shown))?;
+        ns.path = None;
+        Ok(ns)
+    }
+
     fn verify(fd: OwnedFd, expected: Option<Kind>, path: Option<PathBuf>) -> Result<Namespace> {
         let shown = || {
             path.clone()

@@ -1,0 +1,102 @@
+# nsrun: `make test` (install what is missing, build, run every test suite) and `make demo`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+STAGE     := $(CURDIR)/build
+PREFIX    ?= /usr/local
+VENV      := $(CURDIR)/.venv
+PY        := $(VENV)/bin/python
+CARGO     ?= cargo
+CC        ?= gcc
+CFLAGS_TEST := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined -fno-omit-frame-pointer
+export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
+export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
+
+# Debian packages the build and tests use: command -> package.
+DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux pkg-config:pkg-config gcc:gcc g++:g++
+PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+.PHONY: build deps venv stage python header check-header lint test test-rust test-c test-python demo bench install clean
+
+## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
+deps:
+	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	@$(MAKE) --no-print-directory venv
+
+venv: $(VENV)/.ready
+$(VENV)/.ready: python/requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r python/requirements-dev.txt
+	touch $@
+
+## build: the Rust workspace in release mode, staged as an install tree under build/
+build: stage
+
+stage:
+	$(CARGO) build --release --workspace
+	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include $(STAGE)/bin
+	cp -f target/release/libnsrun.so $(STAGE)/lib/libnsrun.so.0
+	ln -sf libnsrun.so.0 $(STAGE)/lib/libnsrun.so
+	cp -f target/release/libnsrun.a $(STAGE)/lib/libnsrun.a
+	cp -f include/nsrun.h $(STAGE)/include/nsrun.h
+	sed -e 's|@PREFIX@|$(STAGE)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
+	  capi/nsrun.pc.in > $(STAGE)/lib/pkgconfig/nsrun.pc
+
+## python: build the extension and install the package into .venv
+python: venv
+	cd python && VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --release -q
+
+## header: regenerate include/nsrun.h from capi (commit the result)
+header:
+	NSRUN_BLESS=1 $(CARGO) test -q -p nsrun-capi --test header
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --workspace
+
+test-c: stage
+	@mkdir -p $(STAGE)/tests
+	$(CC) -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c include/nsrun.h
+	g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ include/nsrun.h
+	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_ns.c -o $(STAGE)/tests/test_ns \
+	  $$(pkg-config --libs nsrun) -lpthread
+	$(CC) -std=c11 -Wall -Wextra -Werror $$(pkg-config --cflags nsrun) tests/c/test_static.c \
+	  -o $(STAGE)/tests/test_static $(STAGE)/lib/libnsrun.a $(PRIVATE_LIBS)
+	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
+	$(STAGE)/tests/test_static
+
+test-python: python
+	$(PY) -m pytest -q tests/python
+
+## test: everything CI runs
+test: deps lint test-rust test-c test-python
+	@echo "make test: all suites passed"
+
+## demo: the namespace operations on the host, step by step
+demo: deps python
+	$(PY) examples/python/netns_tour.py
+
+## bench: benchmarks against ip, pyroute2 (prints ratios)
+bench: deps python
+	$(VENV)/bin/pip install -q --disable-pip-version-check pyroute2
+	$(PY) bench/bench_netns.py
+
+install: stage
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(STAGE)/lib/libnsrun.so.0 $(DESTDIR)$(PREFIX)/lib/libnsrun.so.0
+	ln -sf libnsrun.so.0 $(DESTDIR)$(PREFIX)/lib/libnsrun.so
+	install -m 0644 $(STAGE)/lib/libnsrun.a $(DESTDIR)$(PREFIX)/lib/libnsrun.a
+	install -m 0644 include/nsrun.h $(DESTDIR)$(PREFIX)/include/nsrun.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
+	  capi/nsrun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsrun.pc
+
+clean:
+	$(CARGO) clean
+	rm -rf $(STAGE)

@@ -1,0 +1,148 @@
+//! The panic boundary, the per-thread last error, and argument conversion. Every `extern "C"`
+//! body goes through [`boundary`]; NULL and descriptor checks go through the helpers here.
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, OsStr};
+use std::os::fd::BorrowedFd;
+use std::os::raw::{c_char, c_int};
+use std::os::unix::ffi::OsStrExt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+use nsrun::{Kind, Namespace};
+
+/// A failure on its way to C: the message for `nsrun_last_error` and the errno.
+pub struct Failure {
+    pub message: String,
+    pub errno: c_int,
+}
+
+impl From<nsrun::Error> for Failure {
+    fn from(e: nsrun::Error) -> Self {
+        Failure {
+            message: e.to_string(),
+            errno: e.errno() as c_int,
+        }
+    }
+}
+
+impl Failure {
+    pub fn new(errno: c_int, message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            errno,
+        }
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(f: Failure) {
+    let msg = CString::new(f.message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|l| *l.borrow_mut() = msg);
+    // SAFETY: __errno_location returns this thread's errno slot, always valid to write.
+    unsafe { *libc::__errno_location() = f.errno };
+}
+
+/// Pointer to this thread's last message; valid until the next failing call on this thread.
+pub fn last_error_ptr() -> *const c_char {
+    LAST_ERROR.with(|l| l.borrow().as_ptr())
+}
+
+/// Runs `f`, turning an error into -1 + errno + last error, and a panic into the same (EIO),
+/// so that nothing unwinds into C.
+pub fn boundary(f: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => v,
+        Ok(Err(failure)) => {
+            set_last_error(failure);
+            -1
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(Failure::new(
+                libc::EIO,
+                format!("nsrun: internal error (please report): {what}"),
+            ));
+            -1
+        }
+    }
+}
+
+/// A C string argument as bytes; NULL is EINVAL naming the argument.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string valid for the call.
+pub unsafe fn c_str<'a>(p: *const c_char, func: &str, arg: &str) -> Result<&'a CStr, Failure> {
+    if p.is_null() {
+        return Err(Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL")));
+    }
+    // SAFETY: non-NULL and, by the caller's contract, NUL-terminated and alive for 'a.
+    Ok(unsafe { CStr::from_ptr(p) })
+}
+
+/// A path argument (any bytes but NUL).
+///
+/// # Safety
+/// As [`c_str`].
+pub unsafe fn c_path<'a>(p: *const c_char, func: &str, arg: &str) -> Result<&'a Path, Failure> {
+    // SAFETY: forwarded contract.
+    let s = unsafe { c_str(p, func, arg) }?;
+    Ok(Path::new(OsStr::from_bytes(s.to_bytes())))
+}
+
+/// A UTF-8 string argument (netns names).
+///
+/// # Safety
+/// As [`c_str`].
+pub unsafe fn c_utf8<'a>(p: *const c_char, func: &str, arg: &str) -> Result<&'a str, Failure> {
+    // SAFETY: forwarded contract.
+    let s = unsafe { c_str(p, func, arg) }?;
+    s.to_str()
+        .map_err(|_| Failure::new(libc::EINVAL, format!("{func}: {arg} is not valid UTF-8")))
+}
+
+/// An optional kind: 0 means any, otherwise a `NSRUN_*` (= `CLONE_NEW*`) value.
+pub fn c_kind_opt(kind: c_int, func: &str) -> Result<Option<Kind>, Failure> {
+    if kind == 0 {
+        return Ok(None);
+    }
+    c_kind(kind, func).map(Some)
+}
+
+/// A required kind.
+pub fn c_kind(kind: c_int, func: &str) -> Result<Kind, Failure> {
+    Kind::from_flag(kind).ok_or_else(|| {
+        Failure::new(
+            libc::EINVAL,
+            format!("{func}: {kind:#x} is not a namespace kind (use NSRUN_MNT … NSRUN_TIME)"),
+        )
+    })
+}
+
+/// A namespace descriptor the caller keeps: checked to be open and a namespace (of `kind`).
+pub fn c_ns(fd: c_int, kind: Option<Kind>, func: &str) -> Result<Namespace, Failure> {
+    // SAFETY: F_GETFD only queries the descriptor table; it fails with EBADF for a closed or
+    // negative descriptor, which is what guarantees `fd` is open for borrow_raw below.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(Failure::new(
+            libc::EBADF,
+            format!("{func}: {fd} is not an open file descriptor"),
+        ));
+    }
+    // SAFETY: `fd` is open (checked above) and the caller keeps it open during the call.
+    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+    Ok(Namespace::from_borrowed_fd(fd, kind)?)
+}
+
+/// Hands a descriptor's ownership to C.
+pub fn give_fd(ns: Namespace) -> c_int {
+    use std::os::fd::IntoRawFd;
+    ns.into_fd().into_raw_fd()
+}
