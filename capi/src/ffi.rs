@@ -3,7 +3,6 @@
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, OsStr};
-use std::os::fd::BorrowedFd;
 use std::os::raw::{c_char, c_int};
 use std::os::unix::ffi::OsStrExt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -127,18 +126,8 @@ pub fn c_kind(kind: c_int, func: &str) -> Result<Kind, Failure> {
 }
 
 /// A namespace descriptor the caller keeps: checked to be open and a namespace (of `kind`).
-pub fn c_ns(fd: c_int, kind: Option<Kind>, func: &str) -> Result<Namespace, Failure> {
-    // SAFETY: F_GETFD only queries the descriptor table; it fails with EBADF for a closed or
-    // negative descriptor, which is what guarantees `fd` is open for borrow_raw below.
-    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
-        return Err(Failure::new(
-            libc::EBADF,
-            format!("{func}: {fd} is not an open file descriptor"),
-        ));
-    }
-    // SAFETY: `fd` is open (checked above) and the caller keeps it open during the call.
-    let fd = unsafe { BorrowedFd::borrow_raw(fd) };
-    Ok(Namespace::from_borrowed_fd(fd, kind)?)
+pub fn c_ns(fd: c_int, kind: Option<Kind>) -> Result<Namespace, Failure> {
+    Ok(Namespace::from_raw_fd_dup(fd, kind)?)
 }
 
 /// Hands a descriptor's ownership to C.

@@ -128,7 +128,7 @@ pub unsafe extern "C" fn nsrun_ns_persist(fd: c_int, path: *const c_char) -> c_i
     boundary(|| {
         // SAFETY: forwarded from this function's contract.
         let path = unsafe { c_path(path, "nsrun_ns_persist", "path") }?;
-        c_ns(fd, None, "nsrun_ns_persist")?.persist(path)?;
+        c_ns(fd, None)?.persist(path)?;
         Ok(0)
     })
 }
@@ -156,7 +156,7 @@ pub unsafe extern "C" fn nsrun_ns_unpersist(path: *const c_char) -> c_int {
 pub extern "C" fn nsrun_ns_enter(fd: c_int, kind: c_int) -> c_int {
     boundary(|| {
         let kind = c_kind_opt(kind, "nsrun_ns_enter")?;
-        let ns = c_ns(fd, kind, "nsrun_ns_enter")?;
+        let ns = c_ns(fd, kind)?;
         Ok(give_fd(ns.enter()?.into_previous()))
     })
 }
@@ -164,7 +164,7 @@ pub extern "C" fn nsrun_ns_enter(fd: c_int, kind: c_int) -> c_int {
 /// The kind of namespace `fd` (NSRUN_MNT … NSRUN_TIME).
 #[no_mangle]
 pub extern "C" fn nsrun_ns_kind(fd: c_int) -> c_int {
-    boundary(|| Ok(c_ns(fd, None, "nsrun_ns_kind")?.kind().flag()))
+    boundary(|| Ok(c_ns(fd, None)?.kind().flag()))
 }
 
 /// Fills `*id` with the identity of namespace `fd`. Returns 0.
@@ -177,7 +177,7 @@ pub unsafe extern "C" fn nsrun_ns_id(fd: c_int, id: *mut nsrun_ns_id) -> c_int {
         if id.is_null() {
             return Err(Failure::new(libc::EINVAL, "nsrun_ns_id: id is NULL"));
         }
-        let ns = c_ns(fd, None, "nsrun_ns_id")?;
+        let ns = c_ns(fd, None)?;
         // SAFETY: non-NULL and writable by the caller's contract.
         unsafe {
             id.write(nsrun_ns_id {
@@ -193,8 +193,8 @@ pub unsafe extern "C" fn nsrun_ns_id(fd: c_int, id: *mut nsrun_ns_id) -> c_int {
 #[no_mangle]
 pub extern "C" fn nsrun_ns_same(a: c_int, b: c_int) -> c_int {
     boundary(|| {
-        let a = c_ns(a, None, "nsrun_ns_same")?;
-        let b = c_ns(b, None, "nsrun_ns_same")?;
+        let a = c_ns(a, None)?;
+        let b = c_ns(b, None)?;
         Ok((a == b) as c_int)
     })
 }
@@ -202,13 +202,13 @@ pub extern "C" fn nsrun_ns_same(a: c_int, b: c_int) -> c_int {
 /// The parent of pid or user namespace `fd` (NS_GET_PARENT). Returns a new descriptor.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_parent(fd: c_int) -> c_int {
-    boundary(|| Ok(give_fd(c_ns(fd, None, "nsrun_ns_parent")?.parent()?)))
+    boundary(|| Ok(give_fd(c_ns(fd, None)?.parent()?)))
 }
 
 /// The user namespace owning namespace `fd` (NS_GET_USERNS). Returns a new descriptor.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_owner(fd: c_int) -> c_int {
-    boundary(|| Ok(give_fd(c_ns(fd, None, "nsrun_ns_owner")?.owner()?)))
+    boundary(|| Ok(give_fd(c_ns(fd, None)?.owner()?)))
 }
 
 /// Calls `visit` for every namespace (of `kind`, or all if 0) that a process is in or that is

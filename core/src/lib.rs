@@ -17,5 +17,6 @@ pub use enter::EnterGuard;
 pub use error::{Error, OptPath, Result};
 pub use kind::{Kind, UnknownKind};
 pub use list::{list_namespaces, NamespaceInfo};
+pub use nix::errno::Errno;
 pub use ns::{same, Namespace, NsId};
 pub use persist::unpersist;

@@ -105,15 +105,22 @@ impl Namespace {
         Self::verify(fd, kind, None)
     }
 
-    /// Verifies a descriptor the caller keeps (as C callers do) and returns a handle on a
-    /// duplicate of it (`F_DUPFD_CLOEXEC`); the caller's descriptor is never closed. Errors name
-    /// the caller's descriptor as `/proc/self/fd/N`.
-    pub fn from_borrowed_fd(fd: BorrowedFd<'_>, kind: Option<Kind>) -> Result<Namespace> {
-        let shown = PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()));
-        let owned = fd
-            .try_clone_to_owned()
-            .ctx("duplicate descriptor", &shown)?;
-        let mut ns = Self::verify(owned, kind, Some(shown))?;
+    /// Verifies a descriptor the caller keeps (as C and Python callers do) and returns a handle
+    /// on a duplicate of it (`F_DUPFD_CLOEXEC`); the caller's descriptor is never closed. A
+    /// negative or closed descriptor is EBADF. Errors name it as `/proc/self/fd/N`.
+    pub fn from_raw_fd_dup(fd: RawFd, kind: Option<Kind>) -> Result<Namespace> {
+        let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
+        let dup = fcntl_dupfd_cloexec(fd).map_err(|errno| match errno {
+            Errno::EBADF => Error::InvalidArgument {
+                op: "use namespace descriptor",
+                what: "fd",
+                value: fd.to_string(),
+                reason: "is not an open file descriptor",
+                errno,
+            },
+            _ => Error::sys("duplicate descriptor", &shown, errno),
+        })?;
+        let mut ns = Self::verify(dup, kind, Some(shown))?;
         ns.path = None;
         Ok(ns)
     }
@@ -215,6 +222,15 @@ impl Namespace {
             .clone()
             .unwrap_or_else(|| PathBuf::from(self.to_string()))
     }
+}
+
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: any integer is safe to pass; EBADF if it is not open.
+fn fcntl_dupfd_cloexec(fd: RawFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: fcntl only looks the integer up in the descriptor table; on success the kernel
+    // returns a new descriptor that nothing else owns.
+    let new = Errno::result(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: `new` was just created for us.
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
 }
 
 /// `unshare(2)` in a helper thread, then open the thread's new namespace. Namespaces are

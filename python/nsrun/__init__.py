@@ -1,0 +1,54 @@
+"""nsrun: Linux namespaces done right.
+
+Create, persist, enter, compare and list namespaces of every kind, and manage named network
+namespaces compatibly with ``ip netns``::
+
+    import nsrun
+    ns = nsrun.Namespace.create(nsrun.Kind.NET)
+    ns.persist("/run/netns/lab")
+    with ns.enter():          # the calling thread only; restored on exit
+        ...
+    nsrun.unpersist("/run/netns/lab")
+"""
+
+from nsrun import netns
+from nsrun._errors import (
+    AlreadyPersistedError,
+    Error,
+    InvalidArgumentError,
+    LaunchError,
+    NotANamespaceError,
+    NotPersistedError,
+    WrongKindError,
+)
+from nsrun._kind import Kind
+from nsrun._nsrun import (
+    EnterContext,
+    Namespace,
+    NamespaceInfo,
+    NsId,
+    __version__,
+    list_namespaces,
+    same,
+    unpersist,
+)
+
+__all__ = [
+    "AlreadyPersistedError",
+    "EnterContext",
+    "Error",
+    "InvalidArgumentError",
+    "Kind",
+    "LaunchError",
+    "Namespace",
+    "NamespaceInfo",
+    "NotANamespaceError",
+    "NotPersistedError",
+    "NsId",
+    "WrongKindError",
+    "__version__",
+    "list_namespaces",
+    "netns",
+    "same",
+    "unpersist",
+]
