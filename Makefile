@@ -72,7 +72,7 @@ test-c: stage
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
 	$(STAGE)/tests/test_static
 
-test-python: python
+test-python: python stage
 	$(PY) -m pytest -q tests/python
 
 ## test: everything CI runs
