@@ -72,6 +72,17 @@ pub enum Error {
         errno: Errno,
     },
 
+    /// Launching a program failed; `stage` says where (in the child, before exec, or while
+    /// preparing it).
+    #[error("launch: {stage}{path}: {reason}", reason = launch_reason(*.stage, *.errno, *.status))]
+    Launch {
+        stage: crate::launch::Stage,
+        errno: Errno,
+        /// For the boot stage: the wait status of the boot command.
+        status: Option<i32>,
+        path: OptPath,
+    },
+
     /// setns/unshare of a mount or user namespace from a process with several threads.
     #[error(
         "{op} {kind}: the kernel refuses this in a multithreaded process ({threads} threads); \
@@ -107,6 +118,8 @@ impl Error {
     pub fn errno(&self) -> Errno {
         match self {
             Error::Sys { errno, .. } | Error::InvalidArgument { errno, .. } => *errno,
+            Error::Launch { errno, .. } if *errno != Errno::UnknownErrno => *errno,
+            Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
                 Errno::EINVAL
             }
@@ -118,7 +131,7 @@ impl Error {
     /// The path the error is about, if any.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            Error::Sys { path, .. } => path.0.as_deref(),
+            Error::Sys { path, .. } | Error::Launch { path, .. } => path.0.as_deref(),
             Error::NotANamespace { path, .. }
             | Error::WrongKind { path, .. }
             | Error::AlreadyPersisted { path, .. }
@@ -154,4 +167,24 @@ impl<T> Context<T> for std::io::Result<T> {
 
 fn io_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error().map(Errno::from_raw).unwrap_or(Errno::EIO)
+}
+
+fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>) -> String {
+    use crate::launch::Stage;
+    match (stage, errno, status) {
+        (Stage::Boot, _, Some(st)) if libc::WIFSIGNALED(st) => {
+            format!("boot command was killed by signal {}", libc::WTERMSIG(st))
+        }
+        (Stage::Boot, _, Some(st)) => {
+            format!("boot command exited with status {}", libc::WEXITSTATUS(st))
+        }
+        (Stage::Exec, Errno::ENOENT, _) => "program not found".into(),
+        (Stage::Exec, Errno::EACCES, _) => "not executable (permission denied)".into(),
+        (
+            Stage::MountProc | Stage::MountSys | Stage::MountDev | Stage::MountRootfs,
+            Errno::ENOENT,
+            _,
+        ) => "no such file or directory in the rootfs".into(),
+        (_, e, _) => e.desc().into(),
+    }
 }

@@ -7,6 +7,7 @@
 mod enter;
 mod error;
 mod kind;
+pub mod launch;
 mod list;
 pub mod netns;
 mod ns;
@@ -16,6 +17,7 @@ mod sys;
 pub use enter::EnterGuard;
 pub use error::{Error, OptPath, Result};
 pub use kind::{Kind, UnknownKind};
+pub use launch::{Child, ExitStatus, Launch, NsMode, Stage, Stdio};
 pub use list::{list_namespaces, NamespaceInfo};
 pub use nix::errno::Errno;
 pub use ns::{same, Namespace, NsId};

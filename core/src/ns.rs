@@ -80,23 +80,32 @@ impl Namespace {
     /// The calling **thread's** namespace of `kind` (`/proc/thread-self/ns/KIND`; `/proc/self`
     /// would give the main thread's).
     pub fn current(kind: Kind) -> Result<Namespace> {
-        Self::open_unchecked(
-            &PathBuf::from(format!("/proc/thread-self/ns/{kind}")),
-            Some(kind),
-        )
+        Self::open_thread_link(kind, kind.name(), true)
     }
 
     /// The namespace the calling thread would give its next children: for pid and time the
     /// `*_for_children` link, for every other kind the same as [`Namespace::current`]. This is
     /// what `setns(2)` changes, so it is what has to be restored.
     pub(crate) fn current_for_children(kind: Kind) -> Result<Namespace> {
-        Self::open_unchecked(
-            &PathBuf::from(format!(
-                "/proc/thread-self/ns/{}",
-                kind.for_children_entry()
-            )),
-            Some(kind),
-        )
+        Self::open_thread_link(kind, kind.for_children_entry(), true)
+    }
+
+    /// Opens `/proc/thread-self/ns/ENTRY`. The kernel guarantees what that link is (nsfs, of
+    /// `kind`), so only its identity is read.
+    fn open_thread_link(kind: Kind, entry: &str, keep_path: bool) -> Result<Namespace> {
+        let path = PathBuf::from(format!("/proc/thread-self/ns/{entry}"));
+        let fd = open(&path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+            .ctx("open namespace", &path)?;
+        let st = fstat(&fd).ctx("fstat", &path)?;
+        Ok(Namespace {
+            fd,
+            kind,
+            id: NsId {
+                dev: st.st_dev,
+                ino: st.st_ino,
+            },
+            path: keep_path.then_some(path),
+        })
     }
 
     /// Takes ownership of a file descriptor and verifies it refers to a namespace (of `kind`,
@@ -166,10 +175,14 @@ impl Namespace {
     }
 
     /// Creates a new namespace of `kind`, held only by the returned handle. The caller's own
-    /// namespaces are unchanged, also in a multithreaded process: the namespace is made by a
-    /// short-lived helper thread (mnt uts ipc net cgroup time) or, where the kernel refuses
-    /// `unshare(2)` in a multithreaded process or needs a process inside, a helper child
-    /// (user, pid).
+    /// namespaces are unchanged, also in a multithreaded process:
+    /// - net, uts, ipc, cgroup: `unshare(2)` on the calling thread, open the new namespace,
+    ///   `setns(2)` straight back (these kinds can be re-entered from any thread; a failure to
+    ///   return is reported, never silent);
+    /// - mnt, time: in a short-lived helper thread (a multithreaded process cannot `setns` back
+    ///   into them);
+    /// - user, pid: in a helper child (the kernel refuses `unshare(CLONE_NEWUSER)` in a
+    ///   multithreaded process, and a pid namespace opens only once it has had a process).
     ///
     /// A pid namespace is usable for new processes only while its init (PID 1) lives. The one
     /// made here had a helper init that has already exited, so it serves identity, persist,
@@ -177,7 +190,8 @@ impl Namespace {
     pub fn create(kind: Kind) -> Result<Namespace> {
         match kind {
             Kind::User | Kind::Pid => create_in_child(kind),
-            _ => create_in_thread(kind),
+            Kind::Mnt | Kind::Time => create_in_thread(kind),
+            Kind::Net | Kind::Uts | Kind::Ipc | Kind::Cgroup => create_in_place(kind),
         }
     }
 
@@ -233,22 +247,44 @@ fn fcntl_dupfd_cloexec(fd: RawFd) -> Result<OwnedFd, Errno> {
     Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
 }
 
+fn unshare_op(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Mnt => "unshare mnt",
+        Kind::Uts => "unshare uts",
+        Kind::Ipc => "unshare ipc",
+        Kind::Net => "unshare net",
+        Kind::Pid => "unshare pid",
+        Kind::User => "unshare user",
+        Kind::Cgroup => "unshare cgroup",
+        Kind::Time => "unshare time",
+    }
+}
+
+/// `unshare(2)` on the calling thread, open the new namespace, `setns(2)` back to the one the
+/// thread was in. Only for kinds whose `setns` works in a multithreaded process.
+fn create_in_place(kind: Kind) -> Result<Namespace> {
+    let flag = CloneFlags::from_bits_retain(kind.flag());
+    let own_path = PathBuf::from(format!("/proc/thread-self/ns/{kind}"));
+    let own = open(&own_path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .ctx("open namespace", &own_path)?;
+    unshare(flag).ctx_nopath(unshare_op(kind))?;
+    let new = Namespace::open_thread_link(kind, kind.name(), false);
+    nix::sched::setns(&own, flag).map_err(|e| {
+        Error::sys(
+            "create: return to the caller's namespace: setns",
+            &own_path,
+            e,
+        )
+    })?;
+    new
+}
+
 /// `unshare(2)` in a helper thread, then open the thread's new namespace. Namespaces are
 /// per-thread, so nothing changes for the caller's threads.
 fn create_in_thread(kind: Kind) -> Result<Namespace> {
     let worker = move || -> Result<Namespace> {
-        unshare(CloneFlags::from_bits_retain(kind.flag())).ctx_nopath(match kind {
-            Kind::Mnt => "unshare mnt",
-            Kind::Uts => "unshare uts",
-            Kind::Ipc => "unshare ipc",
-            Kind::Net => "unshare net",
-            Kind::Cgroup => "unshare cgroup",
-            Kind::Time => "unshare time",
-            Kind::User | Kind::Pid => unreachable!("made by a helper child"),
-        })?;
-        let mut ns = Namespace::current_for_children(kind)?;
-        ns.path = None;
-        Ok(ns)
+        unshare(CloneFlags::from_bits_retain(kind.flag())).ctx_nopath(unshare_op(kind))?;
+        Namespace::open_thread_link(kind, kind.for_children_entry(), false)
     };
     match std::thread::Builder::new()
         .name("nsrun-create".into())

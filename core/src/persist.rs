@@ -1,6 +1,6 @@
 //! Persisting namespaces: bind-mount a namespace onto a file so it outlives every process.
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -26,54 +26,49 @@ impl Namespace {
     /// bind mount would hide its contents). If the mount fails, a file it created is removed.
     pub fn persist(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let created = match lstat(path) {
-            Ok(st) => {
-                check_existing_target(path, st.st_mode, st.st_size)?;
-                false
-            }
-            Err(Errno::ENOENT) => true,
-            Err(e) => return Err(Error::sys("persist: stat", path, e)),
+        // Common case first: create the file. O_EXCL|O_NOFOLLOW: never reuse or follow whatever
+        // is there; the mount then goes onto exactly this inode via its descriptor.
+        let created = open(
+            path,
+            OFlag::O_RDONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        );
+        let (target, created) = match created {
+            Ok(fd) => (fd, true),
+            Err(Errno::EEXIST) => (self.existing_target(path)?, false),
+            Err(e) => return Err(Error::sys("persist: create", path, e)),
         };
-        let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let target = if created {
-            // O_EXCL: if something appeared meanwhile, fail rather than mount over it.
-            let fd = open(
-                path,
-                OFlag::O_RDONLY
-                    | OFlag::O_CREAT
-                    | OFlag::O_EXCL
-                    | OFlag::O_NOFOLLOW
-                    | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            )
-            .ctx("persist: create", path)?;
-            drop(fd);
-            open(path, flags, Mode::empty())
-        } else {
-            open(path, flags, Mode::empty())
-        };
-        let result = target.ctx("persist: open", path).and_then(|target| {
-            // Re-check through the descriptor: the mount goes onto exactly this inode, whatever
-            // the path points to by now.
-            let st = fstat(&target).ctx("persist: fstat", path)?;
-            if !created {
-                check_existing_target(path, st.st_mode, st.st_size)?;
-            }
-            let source = format!("/proc/thread-self/fd/{}", self.as_fd().as_raw_fd());
-            let dest = format!("/proc/thread-self/fd/{}", target.as_raw_fd());
-            mount(
-                Some(source.as_str()),
-                dest.as_str(),
-                None::<&str>,
-                MsFlags::MS_BIND,
-                None::<&str>,
-            )
-            .ctx("persist: bind-mount namespace onto", path)
-        });
+        let source = format!("/proc/thread-self/fd/{}", self.as_fd().as_raw_fd());
+        let dest = format!("/proc/thread-self/fd/{}", target.as_raw_fd());
+        let result = mount(
+            Some(source.as_str()),
+            dest.as_str(),
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .ctx("persist: bind-mount namespace onto", path);
+        drop(target);
         if result.is_err() && created {
             let _ = unlink(path);
         }
         result
+    }
+
+    /// Opens an existing `path` to persist onto, after refusing what must not be covered.
+    fn existing_target(&self, path: &Path) -> Result<OwnedFd> {
+        let st = lstat(path).ctx("persist: stat", path)?;
+        check_existing_target(path, st.st_mode, st.st_size)?;
+        let fd = open(
+            path,
+            OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx("persist: open", path)?;
+        // Re-check through the descriptor: it may have been replaced since lstat.
+        let st = fstat(&fd).ctx("persist: fstat", path)?;
+        check_existing_target(path, st.st_mode, st.st_size)?;
+        Ok(fd)
     }
 }
 
