@@ -119,7 +119,7 @@ impl Namespace {
     /// negative or closed descriptor is EBADF. Errors name it as `/proc/self/fd/N`.
     pub fn from_raw_fd_dup(fd: RawFd, kind: Option<Kind>) -> Result<Namespace> {
         let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
-        let dup = fcntl_dupfd_cloexec(fd).map_err(|errno| match errno {
+        let dup = sys::dup_raw_cloexec(fd).map_err(|errno| match errno {
             Errno::EBADF => Error::InvalidArgument {
                 op: "use namespace descriptor",
                 what: "fd",
@@ -236,15 +236,6 @@ impl Namespace {
             .clone()
             .unwrap_or_else(|| PathBuf::from(self.to_string()))
     }
-}
-
-/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)`: any integer is safe to pass; EBADF if it is not open.
-fn fcntl_dupfd_cloexec(fd: RawFd) -> Result<OwnedFd, Errno> {
-    // SAFETY: fcntl only looks the integer up in the descriptor table; on success the kernel
-    // returns a new descriptor that nothing else owns.
-    let new = Errno::result(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?;
-    // SAFETY: `new` was just created for us.
-    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(new) })
 }
 
 fn unshare_op(kind: Kind) -> &'static str {

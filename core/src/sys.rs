@@ -31,6 +31,16 @@ pub(crate) fn ns_ioctl_fd(fd: BorrowedFd<'_>, request: libc::c_ulong) -> Result<
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// `fcntl(fd, F_DUPFD_CLOEXEC, 0)` of a descriptor number the caller keeps: any integer is safe
+/// to pass; EBADF if it is not open.
+pub(crate) fn dup_raw_cloexec(fd: std::os::fd::RawFd) -> Result<OwnedFd, Errno> {
+    // SAFETY: fcntl only looks the integer up in the descriptor table; on success the kernel
+    // returns a new descriptor that nothing else owns.
+    let new = Errno::result(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) })?;
+    // SAFETY: `new` was just created for us.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
 /// Is `path` on nsfs (a namespace file, or a bind mount of one)? Follows symlinks.
 pub(crate) fn is_nsfs(path: &Path) -> Result<bool, Errno> {
     Ok(statfs(path)?.filesystem_type() == NSFS_MAGIC)

@@ -22,6 +22,7 @@ from nsrun._errors import (
     WrongKindError,
 )
 from nsrun._kind import Kind
+from nsrun._launch import DEVNULL, PIPE, Process, run, spawn
 from nsrun._nsrun import (
     EnterContext,
     Namespace,
@@ -35,6 +36,9 @@ from nsrun._nsrun import (
 
 __all__ = [
     "AlreadyPersistedError",
+    "DEVNULL",
+    "PIPE",
+    "Process",
     "EnterContext",
     "Error",
     "InvalidArgumentError",
@@ -49,6 +53,8 @@ __all__ = [
     "__version__",
     "list_namespaces",
     "netns",
+    "run",
     "same",
+    "spawn",
     "unpersist",
 ]

@@ -34,6 +34,7 @@ fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Error::AlreadyPersisted { .. } => "AlreadyPersistedError",
         Error::NotPersisted { .. } => "NotPersistedError",
         Error::InvalidArgument { .. } => "InvalidArgumentError",
+        Error::Launch { .. } => "LaunchError",
         _ => "Error",
     };
     let build = || -> PyResult<PyErr> {
@@ -50,6 +51,10 @@ fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
                 existing,
                 ..
             } => value.setattr("existing", format!("{existing_kind}:[{}]", existing.ino))?,
+            Error::Launch { stage, status, .. } => {
+                value.setattr("stage", stage.name())?;
+                value.setattr("status", *status)?;
+            }
             _ => {}
         }
         Ok(PyErr::from_value(value))
@@ -480,6 +485,249 @@ fn netns_path(py: Python<'_>, name: &str) -> PyResult<PathBuf> {
     nsrun::netns::path(name).or_raise(py)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Launch
+
+/// The native side of ``nsrun.Process``.
+#[pyclass(module = "nsrun._nsrun", name = "_Child")]
+struct PyChild {
+    child: std::sync::Mutex<nsrun::Child>,
+    /// Signals can be sent while another thread waits.
+    signaller: nsrun::launch::Signaller,
+    pid: i32,
+    returncode: std::sync::atomic::AtomicI64,
+}
+
+const NOT_EXITED: i64 = i64::MIN;
+
+#[pymethods]
+impl PyChild {
+    #[getter]
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The launcher's ends of piped streams, as raw fds (-1 when not piped); taken once.
+    fn take_pipes(&self) -> (i32, i32, i32) {
+        use std::os::fd::IntoRawFd;
+        let mut c = self.child.lock().unwrap_or_else(|p| p.into_inner());
+        let take = |f: Option<std::os::fd::OwnedFd>| f.map(|f| f.into_raw_fd()).unwrap_or(-1);
+        (
+            take(c.stdin.take()),
+            take(c.stdout.take()),
+            take(c.stderr.take()),
+        )
+    }
+
+    /// Waits at most ``timeout`` seconds (None: forever); returns the returncode or None.
+    #[pyo3(signature = (timeout = None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<i64>> {
+        let rc = self.returncode.load(std::sync::atomic::Ordering::SeqCst);
+        if rc != NOT_EXITED {
+            return Ok(Some(rc));
+        }
+        let timeout = timeout.map(|t| std::time::Duration::from_secs_f64(t.max(0.0)));
+        let status = py
+            .detach(|| {
+                self.child
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .wait(timeout)
+            })
+            .or_raise(py)?;
+        Ok(status.map(|s| {
+            let rc = s.returncode() as i64;
+            self.returncode
+                .store(rc, std::sync::atomic::Ordering::SeqCst);
+            rc
+        }))
+    }
+
+    fn send_signal(&self, py: Python<'_>, sig: i32) -> PyResult<()> {
+        if self.returncode.load(std::sync::atomic::Ordering::SeqCst) != NOT_EXITED {
+            return Ok(());
+        }
+        self.signaller.send_signal(sig).or_raise(py)
+    }
+
+    /// Runs the shutdown command and SIGTERMs everything; SIGKILL after ``timeout`` seconds.
+    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<i64> {
+        let grace = std::time::Duration::from_secs_f64(timeout.max(0.0));
+        let status = py
+            .detach(|| {
+                self.child
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .stop(grace)
+            })
+            .or_raise(py)?;
+        let rc = status.returncode() as i64;
+        self.returncode
+            .store(rc, std::sync::atomic::Ordering::SeqCst);
+        Ok(rc)
+    }
+
+    fn namespace(&self, py: Python<'_>, kind: &Bound<'_, PyAny>) -> PyResult<PyNamespace> {
+        let kind = parse_kind(py, kind)?;
+        Namespace::of_pid(self.pid, kind)
+            .or_raise(py)
+            .map(PyNamespace::wrap)
+    }
+}
+
+/// A namespace setting from Python: "new", None / "inherit", a Namespace, or a path to join.
+fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<nsrun::NsMode> {
+    if v.is_none() {
+        return Ok(nsrun::NsMode::Inherit);
+    }
+    if let Ok(ns) = v.cast::<PyNamespace>() {
+        let fd = ns.borrow().get()?.as_raw_fd();
+        return Namespace::from_raw_fd_dup(fd, Some(kind))
+            .or_raise(py)
+            .map(nsrun::NsMode::Join);
+    }
+    if let Ok(s) = v.extract::<String>() {
+        match s.as_str() {
+            "new" => return Ok(nsrun::NsMode::New),
+            "inherit" => return Ok(nsrun::NsMode::Inherit),
+            _ => {}
+        }
+    }
+    let path = v.extract::<PathBuf>().map_err(|_| {
+        let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
+        invalid(
+            py,
+            "namespace setting",
+            shown,
+            "must be \"new\", \"inherit\"/None, a Namespace or a path to join",
+        )
+    })?;
+    let path = parse_path(py, path)?;
+    Namespace::open(&path, Some(kind))
+        .or_raise(py)
+        .map(nsrun::NsMode::Join)
+}
+
+/// INHERIT (-10), subprocess.PIPE (-1), subprocess.DEVNULL (-3) or a descriptor (duplicated).
+fn stdio(py: Python<'_>, v: i32) -> PyResult<nsrun::Stdio> {
+    match v {
+        -10 => Ok(nsrun::Stdio::Inherit),
+        -1 => Ok(nsrun::Stdio::Piped),
+        -3 => Ok(nsrun::Stdio::Null),
+        fd if fd >= 0 => nsrun::Stdio::from_raw_fd_dup(fd).or_raise(py),
+        other => Err(invalid(
+            py,
+            "stdio",
+            other.to_string(),
+            "must be None, PIPE, DEVNULL or a file descriptor",
+        )),
+    }
+}
+
+/// Starts a program in namespaces (the keyword arguments of ``nsrun.spawn``, already checked
+/// and normalized by nsrun/_launch.py).
+#[pyfunction]
+#[pyo3(signature = (argv, *, rootfs, namespaces, hostname, mounts, env, cwd, uid, gid, uid_map,
+                    gid_map, map_root_user, stdin, stdout, stderr, pass_fds, boot, shutdown, init,
+                    interactive, host_dev, proc_sys_writable))]
+#[allow(clippy::too_many_arguments)]
+fn _spawn(
+    py: Python<'_>,
+    argv: Vec<std::ffi::OsString>,
+    rootfs: Option<PathBuf>,
+    namespaces: Vec<(String, Bound<'_, PyAny>)>,
+    hostname: Option<String>,
+    mounts: Vec<(PathBuf, PathBuf, bool)>,
+    env: Option<Vec<(std::ffi::OsString, std::ffi::OsString)>>,
+    cwd: Option<PathBuf>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    uid_map: Vec<(u32, u32, u32)>,
+    gid_map: Vec<(u32, u32, u32)>,
+    map_root_user: bool,
+    stdin: i32,
+    stdout: i32,
+    stderr: i32,
+    pass_fds: Vec<(i32, i32)>,
+    boot: Option<Vec<std::ffi::OsString>>,
+    shutdown: Option<Vec<std::ffi::OsString>>,
+    init: bool,
+    interactive: bool,
+    host_dev: bool,
+    proc_sys_writable: bool,
+) -> PyResult<PyChild> {
+    let mut l = nsrun::Launch::new(argv);
+    if let Some(r) = rootfs {
+        l.rootfs(parse_path(py, r)?);
+    }
+    for (k, v) in &namespaces {
+        let kind = parse_kind(py, &pyo3::types::PyString::new(py, k).into_any())?;
+        l.namespace(kind, ns_mode(py, kind, v)?);
+    }
+    if let Some(h) = hostname {
+        l.hostname(h);
+    }
+    for (src, dst, ro) in mounts {
+        l.bind(parse_path(py, src)?, parse_path(py, dst)?, ro);
+    }
+    if let Some(e) = env {
+        l.env_clear_and_set(e);
+    }
+    if let Some(c) = cwd {
+        l.cwd(parse_path(py, c)?);
+    }
+    match (uid, gid) {
+        (None, None) => {}
+        (u, g) => {
+            l.user(u.unwrap_or(0), g.unwrap_or(0));
+        }
+    }
+    if map_root_user {
+        l.map_root_user();
+    }
+    if !uid_map.is_empty() || !gid_map.is_empty() {
+        let m = |v: Vec<(u32, u32, u32)>| {
+            v.into_iter()
+                .map(|(inside, outside, count)| nsrun::launch::IdMap {
+                    inside,
+                    outside,
+                    count,
+                })
+                .collect()
+        };
+        l.id_maps(m(uid_map), m(gid_map));
+    }
+    l.stdin(stdio(py, stdin)?)
+        .stdout(stdio(py, stdout)?)
+        .stderr(stdio(py, stderr)?);
+    for (fd, target) in pass_fds {
+        match nsrun::Stdio::from_raw_fd_dup(fd).or_raise(py)? {
+            nsrun::Stdio::Fd(owned) => {
+                l.pass_fd(owned, target);
+            }
+            _ => unreachable!("from_raw_fd_dup returns Stdio::Fd"),
+        }
+    }
+    if let Some(b) = boot {
+        l.boot(b);
+    }
+    if let Some(s) = shutdown {
+        l.shutdown(s);
+    }
+    l.init(init)
+        .interactive(interactive)
+        .host_dev(host_dev)
+        .proc_sys_writable(proc_sys_writable);
+    let child = py.detach(|| l.spawn()).or_raise(py)?;
+    let signaller = child.signaller().or_raise(py)?;
+    Ok(PyChild {
+        pid: child.pid(),
+        child: std::sync::Mutex::new(child),
+        signaller,
+        returncode: std::sync::atomic::AtomicI64::new(NOT_EXITED),
+    })
+}
+
 #[pymodule]
 fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -488,6 +736,8 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyNsId>()?;
     m.add_class::<PyEnter>()?;
     m.add_class::<PyNamespaceInfo>()?;
+    m.add_class::<PyChild>()?;
+    m.add_function(wrap_pyfunction!(_spawn, m)?)?;
     m.add_function(wrap_pyfunction!(same, m)?)?;
     m.add_function(wrap_pyfunction!(unpersist, m)?)?;
     m.add_function(wrap_pyfunction!(list_namespaces, m)?)?;

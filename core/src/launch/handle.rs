@@ -155,20 +155,18 @@ impl Child {
         if self.status.is_some() {
             return Ok(());
         }
-        // SAFETY: pidfd_send_signal on our pidfd with no siginfo.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                sig,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
+        pidfd_send_signal(&self.pidfd, sig)
+    }
+
+    /// A handle that can signal the program from another thread while this one waits.
+    pub fn signaller(&self) -> Result<Signaller> {
+        let pidfd = self.pidfd.try_clone().map_err(|e| {
+            Error::sys_nopath(
+                "signaller: dup pidfd",
+                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EMFILE)),
             )
-        };
-        match Errno::result(r) {
-            Ok(_) | Err(Errno::ESRCH) => Ok(()),
-            Err(e) => Err(Error::sys_nopath("send signal: pidfd_send_signal", e)),
-        }
+        })?;
+        Ok(Signaller { pidfd })
     }
 
     /// SIGKILL: the init dies, and with it every process of its PID namespace.
@@ -220,6 +218,37 @@ impl Child {
             libc::tcsetpgrp(0, libc::getpgrp());
             libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         }
+    }
+}
+
+/// Sends signals to a launched program, independently of its [`Child`] handle (a pidfd: it can
+/// never hit a recycled pid). Signalling a program that has ended is a no-op.
+#[derive(Debug)]
+pub struct Signaller {
+    pidfd: OwnedFd,
+}
+
+impl Signaller {
+    pub fn send_signal(&self, sig: i32) -> Result<()> {
+        pidfd_send_signal(&self.pidfd, sig)
+    }
+}
+
+/// pidfd_send_signal(2); ESRCH (already exited) is not an error.
+fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32) -> Result<()> {
+    // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    match Errno::result(r) {
+        Ok(_) | Err(Errno::ESRCH) => Ok(()),
+        Err(e) => Err(Error::sys_nopath("send signal: pidfd_send_signal", e)),
     }
 }
 

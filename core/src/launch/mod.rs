@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-pub use handle::{Child, ExitStatus};
+pub use handle::{Child, ExitStatus, Signaller};
 pub use report::Stage;
 
 use crate::{Kind, Namespace};
@@ -46,6 +46,21 @@ pub enum Stdio {
     Piped,
     /// This descriptor (the launcher keeps its own copy).
     Fd(OwnedFd),
+}
+
+impl Stdio {
+    /// A duplicate of descriptor `fd`, which stays the caller's (EBADF if it is not open).
+    pub fn from_raw_fd_dup(fd: std::os::fd::RawFd) -> crate::Result<Stdio> {
+        crate::sys::dup_raw_cloexec(fd)
+            .map(Stdio::Fd)
+            .map_err(|errno| crate::Error::InvalidArgument {
+                op: "launch",
+                what: "stdio descriptor",
+                value: fd.to_string(),
+                reason: "is not an open file descriptor",
+                errno,
+            })
+    }
 }
 
 /// A host path bind-mounted into the launched program's root.

@@ -1,0 +1,307 @@
+"""Launching programs in namespaces: nsrun.run (like subprocess.run) and nsrun.spawn -> Process."""
+
+import io
+import os
+import selectors
+import signal
+import subprocess
+import time
+from typing import Any, Dict, IO, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from nsrun._errors import InvalidArgumentError
+from nsrun._kind import Kind
+from nsrun._nsrun import Namespace, _spawn
+
+PIPE = subprocess.PIPE
+DEVNULL = subprocess.DEVNULL
+_INHERIT = -10
+
+__all__ = ["DEVNULL", "PIPE", "Process", "run", "spawn"]
+
+_DEFAULT_NAMESPACES = {"mnt": "new", "pid": "new", "uts": "new", "ipc": "new"}
+
+
+def _argv(argv, what="argv") -> List[Union[str, bytes]]:
+    if isinstance(argv, (str, bytes, os.PathLike)):
+        raise InvalidArgumentError(22, f"{what} must be a sequence of arguments, not a string", None)
+    out = [os.fspath(a) for a in argv]
+    if not out:
+        raise InvalidArgumentError(22, f"{what} is empty: nothing to run", None)
+    return out
+
+
+def _stdio(v, name) -> int:
+    if v is None:
+        return _INHERIT
+    if v in (PIPE, DEVNULL):
+        return v
+    if isinstance(v, int) and v >= 0:
+        return v
+    if hasattr(v, "fileno"):
+        return v.fileno()
+    raise InvalidArgumentError(22, f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file", None)
+
+
+def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
+    merged: Dict[str, Any] = dict(_DEFAULT_NAMESPACES)
+    for k, v in (ns or {}).items():
+        try:
+            kind = Kind(k.value if isinstance(k, Kind) else k)
+        except ValueError:
+            raise InvalidArgumentError(22, f"namespaces: {k!r} is not a namespace kind", None) from None
+        merged[kind.value] = v
+    return list(merged.items())
+
+
+def _mounts(mounts) -> List[Tuple[str, str, bool]]:
+    out = []
+    for m in mounts or ():
+        if not isinstance(m, (tuple, list)) or len(m) not in (2, 3):
+            raise InvalidArgumentError(22, f"mounts: {m!r} must be (source, target[, 'ro'|'rw'|bool])", None)
+        ro = False
+        if len(m) == 3:
+            ro = {"ro": True, "rw": False}.get(m[2], m[2]) if isinstance(m[2], str) else bool(m[2])
+            if not isinstance(ro, bool):
+                raise InvalidArgumentError(22, f"mounts: {m[2]!r} must be 'ro', 'rw' or a bool", None)
+        out.append((os.fspath(m[0]), os.fspath(m[1]), ro))
+    return out
+
+
+class Process:
+    """A program started by :func:`spawn`. Like ``subprocess.Popen``: ``pid``, ``returncode``,
+    ``stdin``/``stdout``/``stderr`` (when PIPE), ``wait``, ``poll``, ``communicate``,
+    ``send_signal``, ``terminate``, ``kill``; plus ``stop`` (shutdown command, SIGTERM, then SIGKILL)
+    and ``namespace(kind)``. As a context manager it stops the program on exit.
+    """
+
+    def __init__(self, child, args, text, encoding, errors):
+        self._child = child
+        self.args = args
+        self.returncode: Optional[int] = None
+        fds = child.take_pipes()
+        self._text = text or encoding is not None or errors is not None
+        self.stdin: Optional[IO[Any]] = self._open(fds[0], "wb", encoding, errors)
+        self.stdout: Optional[IO[Any]] = self._open(fds[1], "rb", encoding, errors)
+        self.stderr: Optional[IO[Any]] = self._open(fds[2], "rb", encoding, errors)
+
+    def _open(self, fd, mode, encoding, errors):
+        if fd < 0:
+            return None
+        f = io.open(fd, mode, buffering=0 if mode == "wb" else -1)
+        if self._text:
+            f = io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors or "strict",
+                                 write_through=True, line_buffering=(mode == "wb"))
+        return f
+
+    @property
+    def pid(self) -> int:
+        """Host pid of the program (of nsrun's init when there is one)."""
+        return self._child.pid
+
+    def poll(self) -> Optional[int]:
+        return self.wait(timeout=0, _raise=False)
+
+    def wait(self, timeout: Optional[float] = None, _raise: bool = True) -> Optional[int]:
+        """Waits for the program; raises subprocess.TimeoutExpired after ``timeout`` seconds."""
+        rc = self._child.wait(timeout)
+        if rc is None:
+            if _raise:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            return None
+        self.returncode = rc
+        return rc
+
+    def send_signal(self, sig: int) -> None:
+        """Sends ``sig`` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH, CONT)."""
+        self._child.send_signal(sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """SIGKILL the init: every process of the container dies with it."""
+        self.send_signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """Runs the shutdown command, then SIGTERMs every process, then SIGKILL after ``timeout``."""
+        self.returncode = self._child.stop(timeout)
+        return self.returncode
+
+    def namespace(self, kind: Union[Kind, str]) -> Namespace:
+        """The program's namespace of ``kind`` (e.g. to persist its new netns while it runs)."""
+        return self._child.namespace(kind)
+
+    def communicate(self, input=None, timeout: Optional[float] = None):
+        """Like Popen.communicate: sends ``input``, reads stdout/stderr to EOF, waits."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out: Dict[str, List[bytes]] = {"stdout": [], "stderr": []}
+        sel = selectors.DefaultSelector()
+        raw = {}
+        for name in ("stdout", "stderr"):
+            f = getattr(self, name)
+            if f is not None:
+                fd = f.fileno()
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_READ, name)
+                raw[name] = f
+        pending = b""
+        if self.stdin is not None:
+            if input is not None:
+                pending = input.encode(getattr(self.stdin, "encoding", "utf-8")) if isinstance(input, str) else bytes(input)
+            if pending:
+                fd = self.stdin.fileno()
+                os.set_blocking(fd, False)
+                sel.register(fd, selectors.EVENT_WRITE, "stdin")
+            else:
+                self.stdin.close()
+        try:
+            while sel.get_map():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise subprocess.TimeoutExpired(self.args, timeout)
+                for key, _ in sel.select(left):
+                    if key.data == "stdin":
+                        try:
+                            n = os.write(key.fd, pending[:65536])
+                        except BrokenPipeError:
+                            n = len(pending)
+                        pending = pending[n:]
+                        if not pending:
+                            sel.unregister(key.fd)
+                            self.stdin.close()
+                    else:
+                        chunk = os.read(key.fd, 65536)
+                        if chunk:
+                            out[key.data].append(chunk)
+                        else:
+                            sel.unregister(key.fd)
+        finally:
+            sel.close()
+        for f in raw.values():
+            f.close()
+        self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        result = []
+        for name in ("stdout", "stderr"):
+            if name not in raw:
+                result.append(None)
+                continue
+            data = b"".join(out[name])
+            if self._text:
+                enc = raw[name].encoding
+                data = data.decode(enc, raw[name].errors).replace("\r\n", "\n")
+            result.append(data)
+        return tuple(result)
+
+    def __enter__(self) -> "Process":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.returncode is None:
+            self.stop()
+        for f in (self.stdin, self.stdout, self.stderr):
+            if f is not None:
+                f.close()
+
+    def __repr__(self) -> str:
+        return f"<nsrun.Process pid={self.pid} returncode={self.returncode} args={self.args!r}>"
+
+
+def spawn(
+    argv: Sequence[Union[str, bytes, "os.PathLike[str]"]],
+    *,
+    rootfs: Optional[Union[str, "os.PathLike[str]"]] = None,
+    namespaces: Optional[Mapping[Union[Kind, str], Any]] = None,
+    hostname: Optional[str] = None,
+    mounts: Optional[Iterable[Tuple[Any, ...]]] = None,
+    env: Optional[Mapping[str, str]] = None,
+    cwd: Optional[Union[str, "os.PathLike[str]"]] = None,
+    uid: Optional[int] = None,
+    gid: Optional[int] = None,
+    uid_map: Optional[Iterable[Tuple[int, int, int]]] = None,
+    gid_map: Optional[Iterable[Tuple[int, int, int]]] = None,
+    map_root_user: bool = False,
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    pass_fds: Iterable[int] = (),
+    boot: Optional[Sequence[str]] = None,
+    shutdown: Optional[Sequence[str]] = None,
+    init: bool = True,
+    interactive: bool = False,
+    host_dev: bool = False,
+    proc_sys_writable: bool = False,
+    text: bool = False,
+    encoding: Optional[str] = None,
+    errors: Optional[str] = None,
+) -> Process:
+    """Starts ``argv`` in namespaces and returns a :class:`Process` once it runs.
+
+    ``namespaces`` maps kinds to ``"new"``, ``None``/``"inherit"``, a :class:`Namespace` or a path
+    to join; it is merged over the default (new mnt, pid, uts, ipc). ``mounts`` are
+    ``(host_path, path_inside[, "ro"])``. Failures before the program runs raise
+    :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``.
+    """
+    args = _argv(argv)
+    child = _spawn(
+        args,
+        rootfs=os.fspath(rootfs) if rootfs is not None else None,
+        namespaces=_namespaces(namespaces),
+        hostname=hostname,
+        mounts=_mounts(mounts),
+        env=None if env is None else [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()],
+        cwd=os.fspath(cwd) if cwd is not None else None,
+        uid=uid,
+        gid=gid,
+        uid_map=list(uid_map or ()),
+        gid_map=list(gid_map or ()),
+        map_root_user=map_root_user,
+        stdin=_stdio(stdin, "stdin"),
+        stdout=_stdio(stdout, "stdout"),
+        stderr=_stdio(stderr, "stderr"),
+        pass_fds=[(fd, fd) for fd in pass_fds],
+        boot=None if boot is None else _argv(boot, "boot"),
+        shutdown=None if shutdown is None else _argv(shutdown, "shutdown"),
+        init=init,
+        interactive=interactive,
+        host_dev=host_dev,
+        proc_sys_writable=proc_sys_writable,
+    )
+    return Process(child, args, text, encoding, errors)
+
+
+def run(
+    argv,
+    *,
+    input=None,
+    capture_output: bool = False,
+    timeout: Optional[float] = None,
+    check: bool = False,
+    stdin: Any = None,
+    stdout: Any = None,
+    stderr: Any = None,
+    **options: Any,
+) -> subprocess.CompletedProcess:
+    """Like ``subprocess.run``, in namespaces: returns a ``subprocess.CompletedProcess``.
+
+    ``timeout`` stops the program (shutdown command, SIGTERM, SIGKILL) and raises
+    ``subprocess.TimeoutExpired``; ``check=True`` raises ``subprocess.CalledProcessError``.
+    Other keyword arguments are those of :func:`spawn`.
+    """
+    if capture_output:
+        if stdout is not None or stderr is not None:
+            raise ValueError("stdout and stderr arguments may not be used with capture_output")
+        stdout = stderr = PIPE
+    if input is not None:
+        if stdin is not None:
+            raise ValueError("stdin and input arguments may not both be used")
+        stdin = PIPE
+    with spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, **options) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            p.stop(timeout=1.0)
+            raise subprocess.TimeoutExpired(p.args, timeout, output=e.output, stderr=e.stderr) from None
+        rc = p.returncode
+    if check and rc:
+        raise subprocess.CalledProcessError(rc, p.args, out, err)
+    return subprocess.CompletedProcess(p.args, rc, out, err)
