@@ -1,5 +1,5 @@
 //! Runs a command in a rootfs with new mnt, pid, uts, ipc (and net with --net) namespaces:
-//!   launch [--net] [--boot] [--times N] ROOTFS CMD [ARGS...]
+//!   launch [--net] [--boot] [--map-root-user] [--times N] ROOTFS CMD [ARGS...]
 //! Prints the exit status; with --times, runs it N times and prints the mean latency.
 use std::time::Instant;
 
@@ -10,10 +10,12 @@ fn main() -> Result<(), nsrun::Error> {
     let mut net = false;
     let mut boot = false;
     let mut times = 1usize;
+    let mut map_root = false;
     while let Some(a) = args.first().cloned() {
         match a.as_str() {
             "--net" => net = true,
             "--boot" => boot = true,
+            "--map-root-user" => map_root = true,
             "--times" => {
                 args.remove(0);
                 times = args[0].parse().expect("--times N");
@@ -30,6 +32,9 @@ fn main() -> Result<(), nsrun::Error> {
         l.rootfs(&rootfs);
         if net {
             l.namespace(Kind::Net, NsMode::New);
+        }
+        if map_root {
+            l.map_root_user();
         }
         if boot {
             l.boot(["/etc/rcS", "S", "boot"])

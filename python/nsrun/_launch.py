@@ -248,7 +248,7 @@ def spawn(
         namespaces=_namespaces(namespaces),
         hostname=hostname,
         mounts=_mounts(mounts),
-        env=None if env is None else [(os.fsencode(k), os.fsencode(v)) for k, v in env.items()],
+        env=None if env is None else [(os.fsdecode(k), os.fsdecode(v)) for k, v in env.items()],
         cwd=os.fspath(cwd) if cwd is not None else None,
         uid=uid,
         gid=gid,

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -18,24 +19,62 @@ def unique(prefix: str = "nsrun-t") -> str:
     return f"{prefix}-{os.getpid()}-{next(_counter)}"
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def children():
+    """Our live and zombie child processes."""
+    me = os.getpid()
+    kids = []
+    for tid in os.listdir(f"/proc/{me}/task"):
+        try:
+            with open(f"/proc/{me}/task/{tid}/children") as f:
+                kids += [int(p) for p in f.read().split()]
+        except FileNotFoundError:
+            pass
+    return sorted(kids)
+
+
 def _host_state():
     with open("/proc/self/mountinfo") as f:
-        mounts = sorted(
-            line.split(" - ")[0].split(" ", 4)[4].split(" ")[0]
-            for line in f
-            if " - nsfs " in line or "/nsrun-" in line
-        )
+        # Mount ids change when something is remounted; compare what is mounted where.
+        mounts = sorted(" ".join(line.split(" ")[2:]) for line in f)
     netns = sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
     tmp = sorted(n for n in os.listdir(tempfile.gettempdir()) if n.startswith("nsrun-"))
-    return {"nsfs and scratch mounts": mounts, "/run/netns": netns, "scratch dirs": tmp}
+    return {"mounts": mounts, "/run/netns": netns, "scratch dirs": tmp, "children": children()}
 
 
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """Fails a test that leaves a namespace mount, a /run/netns entry or a scratch dir."""
+    """Fails a test that leaves a mount, a /run/netns entry, a scratch dir or a child process
+    (tests run one at a time, so the whole host mount table must be as before)."""
     before = _host_state()
     yield
-    assert _host_state() == before, "the test left something behind on the host"
+    after = _host_state()
+    for _ in range(50):  # a killed container's processes take a moment to be reaped by the kernel
+        if after == before:
+            break
+        time.sleep(0.05)
+        after = _host_state()
+    assert after == before, "the test left something behind on the host"
+
+
+@pytest.fixture(scope="session")
+def rootfs():
+    """The busybox router rootfs (tests/fixtures/make_rootfs.sh), built once per session."""
+    path = os.path.join(ROOT, "tests", "fixtures", "rootfs")
+    script = os.path.join(ROOT, "tests", "fixtures", "make_rootfs.sh")
+    if not os.path.exists(os.path.join(path, "etc", "rcS")) or os.path.getmtime(script) > os.path.getmtime(path):
+        subprocess.run([script, path], check=True)
+    return path
+
+
+@pytest.fixture
+def rootfs_copy(rootfs, tmp_path):
+    """A private copy of the rootfs that a test may break."""
+    dest = tmp_path / "rootfs"
+    subprocess.run(["cp", "-a", rootfs, str(dest)], check=True)
+    return dest
 
 
 @pytest.fixture

@@ -153,7 +153,9 @@ fn remount_bind(root: c_int, target: &CStr, read_only: bool) -> c_int {
 /// Splits "a/b/c" into the parent "a/b" (in `buf`) and the last component "c".
 fn split_parent<'a>(rel: &'a CStr, buf: &'a mut [u8; 4096]) -> Option<(&'a CStr, &'a CStr)> {
     let bytes = rel.to_bytes_with_nul();
-    let slash = bytes.iter().rposition(|b| *b == b'/')?;
+    let Some(slash) = bytes.iter().rposition(|b| *b == b'/') else {
+        return Some((c".", rel));
+    };
     if slash + 1 > buf.len() {
         return None;
     }

@@ -371,6 +371,36 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
     }
     for b in &l.binds {
         let target = relative("bind target", &b.target)?;
+        // Missing mount points are created inside the root, as runc does: parents as
+        // directories, the target like its source (EEXIST is fine).
+        let source_is_dir = std::fs::metadata(&b.source)
+            .map_err(|e| {
+                Error::sys(
+                    "launch: bind source",
+                    &b.source,
+                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+                )
+            })?
+            .is_dir();
+        let bytes = target.as_bytes();
+        for (i, _) in bytes.iter().enumerate().filter(|(_, c)| **c == b'/') {
+            steps.push(MountStep {
+                stage: Stage::MountBind,
+                target: CString::new(&bytes[..i]).expect("no NUL"),
+                action: Action::Mkdir,
+                optional: false,
+            });
+        }
+        steps.push(MountStep {
+            stage: Stage::MountBind,
+            target: target.clone(),
+            action: if source_is_dir {
+                Action::Mkdir
+            } else {
+                Action::CreateFile
+            },
+            optional: false,
+        });
         steps.push(MountStep {
             stage: Stage::MountBind,
             target: target.clone(),

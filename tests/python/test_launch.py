@@ -1,0 +1,551 @@
+"""Launching a router rootfs in namespaces (issue 3), against the real kernel."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import nsrun
+from nsrun import Namespace
+
+from conftest import ROOT, children, run, unique
+
+SH = "/bin/sh"
+
+
+def sh(rootfs, script, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 20)
+    return nsrun.run([SH, "-c", script], rootfs=rootfs, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the program sees
+
+
+def test_ps_shows_init_as_pid_1_and_only_the_container(rootfs):
+    r = sh(rootfs, "ps -o pid,comm", check=True)
+    rows = [line.split(None, 1) for line in r.stdout.strip().splitlines()[1:]]
+    pids = {int(p): comm for p, comm in rows}
+    assert pids[1] == "nsrun-init"
+    assert set(pids) <= {1, 2, 3, 4}, pids  # init, sh, ps: nothing of the host
+    assert str(os.getpid()) not in r.stdout
+
+
+def test_fresh_proc_inside_the_rootfs(rootfs):
+    r = sh(rootfs, "cat /proc/1/comm; grep NSpid /proc/self/status; readlink /proc/1/exe >/dev/null && echo exe-ok", check=True)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "nsrun-init"
+    # /proc is the container's: it shows the pid in the container's namespace only.
+    assert lines[1].split()[1:] == ["4"]  # init 1, sh 2, cat 3, grep 4
+    assert lines[2] == "exe-ok"
+
+
+def test_hostname_env_cwd_and_user(rootfs):
+    r = nsrun.run(
+        [SH, "-c", 'hostname; echo "$FOO"; pwd; id -u; id -g'],
+        rootfs=rootfs, hostname="r1", env={"FOO": "bar", "PATH": "/bin:/sbin"},
+        cwd="/tmp", uid=65534, gid=65534, capture_output=True, text=True, check=True, timeout=20,
+    )
+    assert r.stdout.split() == ["r1", "bar", "/tmp", "65534", "65534"]
+    assert os.uname().nodename != "r1"
+
+
+def test_minimal_dev_tmp_and_run(rootfs):
+    r = sh(rootfs, "ls /dev; echo x > /dev/null && echo null-ok; mount | grep -E ' /(dev|dev/pts|tmp|run) '", check=True)
+    dev = set(r.stdout.split("null-ok")[0].split())
+    assert {"null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd"} <= dev
+    assert "sda" not in dev and "vda" not in dev and "mem" not in dev
+    assert "null-ok" in r.stdout
+    mounts = r.stdout.split("null-ok")[1]
+    assert "tmpfs on /dev type tmpfs" in mounts
+    assert "devpts on /dev/pts type devpts" in mounts
+    assert "tmpfs on /tmp type tmpfs" in mounts and "tmpfs on /run type tmpfs" in mounts
+
+
+def test_host_dev_option(rootfs):
+    r = sh(rootfs, "ls /dev", host_dev=True, check=True)
+    assert set(os.listdir("/dev")) == set(r.stdout.split())
+
+
+def test_sysfs_is_fresh_in_a_private_netns(rootfs, netns_name):
+    lab = nsrun.netns.add(netns_name)
+    subprocess.run(["ip", "-n", netns_name, "link", "add", "v0", "type", "veth", "peer", "name", "v1"], check=True)
+    r = sh(rootfs, "ls /sys/class/net", namespaces={"net": f"/run/netns/{netns_name}"}, check=True)
+    assert r.stdout.split() == ["lo", "v0", "v1"]
+    r = sh(rootfs, "ls /sys/class/net", namespaces={"net": lab}, check=True)
+    assert r.stdout.split() == ["lo", "v0", "v1"]
+    r = sh(rootfs, "ls /sys/class/net", namespaces={"net": "new"}, check=True)
+    assert r.stdout.split() == ["lo"]
+    host = sorted(os.listdir("/sys/class/net"))
+    r = sh(rootfs, "ls /sys/class/net", check=True)  # net inherited: the host's, read-only
+    assert sorted(r.stdout.split()) == host
+    nsrun.netns.delete(netns_name)
+
+
+def test_namespaces_new_joined_inherited(rootfs, netns_name):
+    lab = nsrun.netns.add(netns_name)
+    script = "for k in mnt uts ipc net pid; do readlink /proc/self/ns/$k; done"
+    r = sh(rootfs, script, namespaces={"net": f"/run/netns/{netns_name}"}, check=True)
+    got = dict(zip(["mnt", "uts", "ipc", "net", "pid"], r.stdout.split()))
+    for k in ("mnt", "uts", "ipc", "pid"):
+        assert got[k] != str(Namespace.current(k)), k  # new by default
+    assert got["net"] == str(lab)  # joined
+    r = sh(rootfs, script, check=True)
+    assert r.stdout.split()[3] == str(Namespace.current("net"))  # inherited by default
+    r = nsrun.run([SH, "-c", "readlink /proc/self/ns/uts"], namespaces={"uts": None},
+                  rootfs=rootfs, capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == str(Namespace.current("uts"))
+    nsrun.netns.delete(netns_name)
+
+
+def test_new_namespace_of_running_child_can_be_persisted(rootfs, scratch):
+    with nsrun.spawn([SH, "-c", "sleep 100"], rootfs=rootfs, namespaces={"net": "new"}) as p:
+        ns = p.namespace("net")
+        assert ns != Namespace.current("net")
+        path = os.path.join(scratch, "r1")
+        ns.persist(path)
+        assert Namespace.open(path) == ns
+        assert p.namespace("pid").parent() == Namespace.current("pid")
+        p.stop(timeout=5)
+    # The netns outlives the container through the persisted file.
+    assert Namespace.open(path, "net") == ns
+    nsrun.unpersist(path)
+
+
+def test_without_rootfs_gets_fresh_proc_in_place():
+    r = nsrun.run(["ps", "-o", "pid,comm"], capture_output=True, text=True, check=True, timeout=20)
+    assert r.stdout.splitlines()[1].split() == ["1", "nsrun-init"]
+
+
+def test_bind_mounts_read_only_and_read_write(rootfs, tmp_path):
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "f").write_text("host")
+    (tmp_path / "rw").mkdir()
+    r = sh(
+        rootfs,
+        "cat /mnt/ro/f; echo x > /mnt/ro/g || echo ro-refused; echo inside > /mnt/rw/new && echo rw-ok",
+        mounts=[(tmp_path / "ro", "/mnt/ro", "ro"), (tmp_path / "rw", "/mnt/rw")],
+        check=False,
+    )
+    # busybox's rootfs has no /mnt/ro: targets must exist -> precise error instead
+    if r.returncode != 0 and not r.stdout:
+        pytest.fail(r.stderr)
+    assert "host" in r.stdout and "ro-refused" in r.stdout and "rw-ok" in r.stdout
+    assert (tmp_path / "rw" / "new").read_text() == "inside\n"
+    assert not (tmp_path / "ro" / "g").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# The tiny init
+
+
+def test_init_reaps_orphans(rootfs):
+    # (sleep &) in a subshell: the subshell exits, sleep is orphaned to PID 1 and exits later.
+    script = (
+        "(sleep 0.2 &); (true &); sleep 0.8; "
+        "grep -l '^State:.*Z' /proc/[0-9]*/status | wc -l; ls -d /proc/[0-9]* | wc -l"
+    )
+    r = sh(rootfs, script, check=True)
+    zombies, procs = (int(x) for x in r.stdout.split())
+    assert zombies == 0
+    assert procs <= 5  # init, sh, and the pipeline
+
+
+@pytest.mark.parametrize("sig", ["TERM", "INT", "HUP", "USR1", "USR2"])
+def test_init_forwards_signals_to_the_payload(rootfs, sig):
+    script = f"trap 'echo got-{sig}; exit 3' {sig}; echo ready; while :; do sleep 0.05; done"
+    with nsrun.spawn([SH, "-c", script], rootfs=rootfs, stdout=nsrun.PIPE, text=True) as p:
+        assert p.stdout.readline() == "ready\n"
+        p.send_signal(getattr(signal, f"SIG{sig}"))
+        assert p.stdout.readline() == f"got-{sig}\n"
+        assert p.wait(10) == 3
+
+
+@pytest.mark.parametrize("script,code", [("exit 7", 7), ("exit 0", 0), ("kill -TERM $$", 143), ("kill -KILL $$", 137)])
+def test_exit_status_is_the_payloads(rootfs, script, code):
+    assert sh(rootfs, script).returncode == code
+
+
+def test_payload_as_pid_1(rootfs):
+    r = sh(rootfs, "echo $$; cat /proc/1/comm; true", init=False, check=True)
+    assert r.stdout.split() == ["1", "sh"]
+    assert sh(rootfs, "exit 5", init=False).returncode == 5
+
+
+def test_boot_and_shutdown_run_around_the_payload(rootfs):
+    r = sh(rootfs, "echo payload; hostname", boot=["/etc/rcS", "S", "boot"],
+           shutdown=["/etc/rcS", "K", "shutdown"], check=True)
+    assert r.stdout.splitlines() == ["rcS: boot: router up", "payload", "router", "rcS: shutdown: stopping"]
+
+
+def test_stop_runs_shutdown_then_terminates_everything(rootfs, tmp_path):
+    log = tmp_path / "log"
+    log.touch()
+    with nsrun.spawn([SH, "-c", "echo up >> /log; sleep 1000"], rootfs=rootfs,
+                     boot=["/etc/rcS", "S", "boot"], shutdown=[SH, "-c", "/etc/rcS K shutdown >> /log"],
+                     mounts=[(log, "/log")], stdout=nsrun.DEVNULL) as p:
+        for _ in range(200):
+            if log.read_text():
+                break
+            time.sleep(0.01)
+        init = p.pid
+        inside = _descendants(init)
+        assert len(inside) >= 2  # the payload and the boot script's daemon
+        rc = p.stop(timeout=5)
+    assert rc == 128 + signal.SIGTERM  # the payload was SIGTERMed after the shutdown command
+    assert log.read_text() == "up\nrcS: shutdown: stopping\n"
+    for pid in [init] + inside:
+        assert not os.path.exists(f"/proc/{pid}"), pid
+
+
+def test_stop_kills_after_the_grace_period(rootfs):
+    with nsrun.spawn([SH, "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"],
+                     rootfs=rootfs, stdout=nsrun.PIPE) as p:
+        p.stdout.readline()
+        t0 = time.monotonic()
+        assert p.stop(timeout=0.5) == -signal.SIGKILL
+        assert 0.4 < time.monotonic() - t0 < 5
+
+
+def _descendants(pid):
+    out = []
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                kids = [int(k) for k in f.read().split()]
+        except FileNotFoundError:
+            continue
+        out += kids
+        todo += kids
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# stdio
+
+
+def test_stdio_pipes_input_and_capture(rootfs):
+    r = nsrun.run(["/bin/cat"], rootfs=rootfs, input=b"hello\n", capture_output=True, timeout=20)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"hello\n", b"")
+    r = sh(rootfs, "echo out; echo err >&2")
+    assert (r.stdout, r.stderr) == ("out\n", "err\n")
+
+
+def test_stdio_null_and_given_fds(rootfs, tmp_path):
+    out = tmp_path / "out"
+    with open(out, "w") as f:
+        r = nsrun.run([SH, "-c", "cat; echo done"], rootfs=rootfs, stdin=nsrun.DEVNULL, stdout=f, timeout=20)
+    assert r.returncode == 0 and out.read_text() == "done\n"
+
+
+def test_stdio_inherited(rootfs, tmp_path):
+    code = f"import nsrun; nsrun.run(['/bin/echo', 'inherited'], rootfs={rootfs!r}, check=True)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout == "inherited\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors: precise, and nothing left behind
+
+
+def _launch_error(**kw):
+    with pytest.raises(nsrun.LaunchError) as e:
+        nsrun.run(kw.pop("argv", ["/bin/true"]), timeout=20, **kw)
+    return e.value
+
+
+def test_error_rootfs_missing(tmp_path):
+    e = _launch_error(rootfs=tmp_path / "missing")
+    assert (e.stage, e.errno, e.filename) == ("mount-rootfs", 2, str(tmp_path / "missing"))
+    assert isinstance(e, OSError) and isinstance(e, nsrun.Error)
+
+
+def test_error_no_proc_directory(rootfs_copy):
+    os.rmdir(rootfs_copy / "proc")
+    e = _launch_error(rootfs=rootfs_copy)
+    assert (e.stage, e.errno, e.filename) == ("mount-proc", 2, "/proc")
+    assert "no such file or directory in the rootfs" in str(e)
+
+
+def test_error_program_not_found_and_not_executable(rootfs):
+    e = _launch_error(rootfs=rootfs, argv=["/no/such/prog"])
+    assert (e.stage, e.errno, e.filename) == ("exec", 2, "/no/such/prog")
+    assert "program not found" in str(e)
+    e = _launch_error(rootfs=rootfs, argv=["nosuchcmd"])
+    assert (e.stage, e.errno, e.filename) == ("exec", 2, "nosuchcmd")
+    e = _launch_error(rootfs=rootfs, argv=["/etc/hostname"])
+    assert (e.stage, e.errno, e.filename) == ("exec", 13, "/etc/hostname")
+    assert "not executable" in str(e)
+
+
+def test_error_mount_that_fails(rootfs, tmp_path):
+    # The source vanishes between the check and the mount: use a socket, which cannot be bound over a dir.
+    e = _launch_error(rootfs=rootfs, mounts=[("/proc/self/ns/net", "/tmp")])
+    assert e.stage == "mount-bind" and e.filename == "/tmp"
+    with pytest.raises(FileNotFoundError):
+        nsrun.run(["/bin/true"], rootfs=rootfs, mounts=[(tmp_path / "missing", "/mnt")])
+
+
+def test_error_boot_command_fails(rootfs):
+    e = _launch_error(rootfs=rootfs, boot=[SH, "-c", "exit 4"])
+    assert e.stage == "boot" and "exited with status 4" in str(e)
+
+
+def test_error_bad_options_are_refused_before_anything_starts(rootfs):
+    for kw in (
+        dict(rootfs=rootfs, namespaces={"mnt": None}),
+        dict(hostname="x", namespaces={"uts": None}),
+        dict(shutdown=["/bin/true"], init=False),
+        dict(namespaces={"bogus": "new"}),
+        dict(namespaces={"net": 42}),
+        dict(mounts=[("/tmp",)]),
+        dict(rootfs=rootfs, mounts=[("/tmp", "/../escape")]),
+    ):
+        with pytest.raises(nsrun.InvalidArgumentError):
+            nsrun.run(["/bin/true"], **kw)
+    with pytest.raises(nsrun.InvalidArgumentError):
+        nsrun.run([])
+    with pytest.raises(nsrun.InvalidArgumentError):
+        nsrun.run("/bin/true")
+    with pytest.raises(nsrun.InvalidArgumentError):
+        nsrun.run(["/bin/true\0x"], rootfs=rootfs)
+
+
+def test_check_and_timeout(rootfs):
+    with pytest.raises(subprocess.CalledProcessError) as e:
+        sh(rootfs, "echo partial; exit 9", check=True)
+    assert e.value.returncode == 9 and e.value.stdout == "partial\n"
+    t0 = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        nsrun.run([SH, "-c", "sleep 100"], rootfs=rootfs, timeout=0.3)
+    assert time.monotonic() - t0 < 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Ctrl+C, the launcher, threads
+
+
+def _read_until(fd, needle, timeout=10.0):
+    buf = b""
+    deadline = time.monotonic() + timeout
+    import select
+
+    while needle not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {needle!r}; got {buf!r}")
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
+
+
+def test_ctrl_c_reaches_the_job_inside_and_not_the_launcher(rootfs):
+    """Through a pty: sleep 1000 in the shell inside, ^C, the prompt returns, the shell and the
+    launcher keep running; exit returns the shell's status to the launcher."""
+    import pty
+
+    code = (
+        "import nsrun, sys\n"
+        f"p = nsrun.spawn(['/bin/sh', '-i'], rootfs={rootfs!r}, interactive=True, hostname='r1', env={{'PS1': 'r1# ', 'PATH': '/bin:/sbin:/usr/bin'}})\n"
+        "rc = p.wait()\n"
+        "print('launcher: shell exited', rc, flush=True)\n"
+    )
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    try:
+        _read_until(fd, b"r1# ")
+        os.write(fd, b"sleep 1000\n")
+        time.sleep(0.5)
+        os.write(fd, b"\x03")  # ^C
+        _read_until(fd, b"r1# ")
+        os.write(fd, b"echo still-$((40+2))\n")
+        _read_until(fd, b"still-42")
+        os.write(fd, b"exit 3\n")
+        out = _read_until(fd, b"launcher: shell exited 3")
+        assert b"Traceback" not in out
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_launcher_killed_takes_the_container_with_it(rootfs):
+    code = (
+        "import nsrun, sys, time\n"
+        f"p = nsrun.spawn(['/bin/sh', '-c', 'sleep 1000 & sleep 1000'], rootfs={rootfs!r})\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(1000)\n"
+    )
+    launcher = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    init = int(launcher.stdout.readline())
+    time.sleep(0.3)
+    inside = _descendants(init)
+    assert len(inside) >= 2
+    launcher.kill()
+    launcher.wait()
+    for _ in range(100):
+        if not any(os.path.exists(f"/proc/{p}") for p in [init] + inside):
+            break
+        time.sleep(0.05)
+    for p in [init] + inside:
+        assert not os.path.exists(f"/proc/{p}"), f"{p} survived its launcher"
+
+
+def test_works_from_a_multithreaded_caller_and_outlives_the_spawning_thread(rootfs):
+    stop = threading.Event()
+    busy = [threading.Thread(target=lambda: [sum(range(1000)) for _ in iter(stop.is_set, True)]) for _ in range(3)]
+    for t in busy:
+        t.start()
+    try:
+        results = []
+        workers = [threading.Thread(target=lambda: results.append(sh(rootfs, "echo ok").stdout)) for _ in range(4)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert results == ["ok\n"] * 4
+
+        box = []
+        t = threading.Thread(target=lambda: box.append(nsrun.spawn([SH, "-c", "sleep 100"], rootfs=rootfs)))
+        t.start()
+        t.join()  # the thread that spawned it is gone
+        time.sleep(0.3)
+        p = box[0]
+        assert p.poll() is None, "the container died with the thread that spawned it"
+        p.stop(timeout=5)
+    finally:
+        stop.set()
+        for t in busy:
+            t.join()
+
+
+# ---------------------------------------------------------------------------------------------
+# Nothing leaks; the host is protected
+
+
+def test_only_stdio_and_passed_fds_inside(rootfs, tmp_path):
+    leaky = os.open(tmp_path, os.O_RDONLY)  # no O_CLOEXEC
+    os.set_inheritable(leaky, True)
+    r_fd, w_fd = os.pipe()
+    os.write(w_fd, b"passed\n")
+    os.close(w_fd)
+    try:
+        r = sh(rootfs, "ls /proc/self/fd; echo ---; for f in /proc/1/fd/*; do readlink $f; done",
+               stdin=nsrun.DEVNULL, check=True)
+        mine, init = r.stdout.split("---")
+        assert sorted(int(x) for x in mine.split()) == [0, 1, 2, 3]  # 3: ls's own directory fd
+        # The init holds stdio and /dev/null (stdin for the shutdown command), nothing else.
+        assert sorted(init.split())[:2] == ["/dev/null", "/dev/null"] and len(init.split()) == 4
+        r = sh(rootfs, f"ls /proc/self/fd; cat <&{r_fd}", pass_fds=[r_fd], check=True)
+        assert str(r_fd) in r.stdout.split() and "passed" in r.stdout
+    finally:
+        os.close(leaky)
+        os.close(r_fd)
+
+
+def test_callers_process_state_is_untouched(rootfs, tmp_path):
+    sigs = {s: signal.getsignal(s) for s in signal.valid_signals() if s not in (signal.SIGKILL, signal.SIGSTOP)}
+    handler_called = []
+    old = signal.signal(signal.SIGUSR1, lambda *a: handler_called.append(1))
+    try:
+        sigs[signal.SIGUSR1] = signal.getsignal(signal.SIGUSR1)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        cwd, env = os.getcwd(), dict(os.environ)
+        umask = os.umask(0o022)
+        os.umask(umask)
+        other = subprocess.Popen(["sleep", "0.3"])
+        r = sh(rootfs, "cd /tmp; umask 077; kill -USR1 1 2>/dev/null; echo ok", check=True)
+        assert r.stdout == "ok\n"
+        assert other.wait() == 0  # nsrun did not reap it
+        assert {s: signal.getsignal(s) for s in sigs} == sigs
+        assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == mask
+        assert (os.getcwd(), dict(os.environ)) == (cwd, env)
+        assert os.umask(umask) == umask
+        assert handler_called == []
+    finally:
+        signal.signal(signal.SIGUSR1, old)
+
+
+@pytest.mark.parametrize("where", ["proc", "dev", "tmp"])
+def test_symlinked_mount_targets_never_reach_the_host(rootfs_copy, tmp_path, where):
+    host_dir = tmp_path / f"host-{where}"
+    host_dir.mkdir()
+    (host_dir / "keep").write_text("host file")
+    target = rootfs_copy / where
+    os.rmdir(target)
+    os.symlink(host_dir, target)  # absolute symlink to a host path
+    try:
+        r = nsrun.run([SH, "-c", f"ls /{where} >/dev/null; echo ran"], rootfs=rootfs_copy,
+                      capture_output=True, text=True, timeout=20)
+        ran = r.returncode == 0
+    except nsrun.LaunchError as e:
+        ran = False
+        assert e.filename == f"/{where}"
+    # Either refused, or the mount landed inside the rootfs: the host directory is untouched.
+    assert sorted(os.listdir(host_dir)) == ["keep"]
+    assert (host_dir / "keep").read_text() == "host file"
+    del ran
+
+
+def test_proc_sys_is_read_only_but_net_writable_in_a_private_netns(rootfs):
+    before = open("/proc/sys/kernel/domainname").read()
+    fwd = open("/proc/sys/net/ipv4/ip_forward").read()
+    boot = [SH, "-c", "echo hacked > /proc/sys/kernel/domainname; true"]
+    r = sh(rootfs, "echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward",
+           boot=boot, namespaces={"net": "new"}, check=True)
+    assert "Read-only file system" in r.stderr
+    assert r.stdout == "1\n"
+    assert open("/proc/sys/kernel/domainname").read() == before
+    assert open("/proc/sys/net/ipv4/ip_forward").read() == fwd
+    r = sh(rootfs, "echo 1 > /proc/sys/net/ipv4/ip_forward")  # host netns: read-only too
+    assert r.returncode != 0 and open("/proc/sys/net/ipv4/ip_forward").read() == fwd
+
+
+@pytest.fixture
+def unprivileged_user():
+    name = unique("nsrun-u")[:31]
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/bin/false", name], check=True)
+    try:
+        import pwd
+
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], check=True)
+
+
+def test_unprivileged_user_launches_a_rootfs_in_a_user_namespace(rootfs, unprivileged_user):
+    exe = os.path.join(ROOT, "target", "debug", "examples", "launch")
+    subprocess.run(["cargo", "build", "-q", "-p", "nsrun", "--example", "launch"], cwd=ROOT, check=True)
+    u = unprivileged_user
+    r = subprocess.run(
+        ["setpriv", f"--reuid={u.pw_uid}", f"--regid={u.pw_gid}", "--clear-groups", "--",
+         exe, "--map-root-user", rootfs, "/bin/sh", "-c", "id -u; ps -o pid,comm | wc -l; hostname; ls /sys/class/net | head -1"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "0"  # root inside, unprivileged outside
+    assert int(lines[1]) <= 5
+    assert lines[-1] == "exit status: Exited(0)"
+    # Without a user namespace the same user is refused, clearly.
+    r = subprocess.run(
+        ["setpriv", f"--reuid={u.pw_uid}", f"--regid={u.pw_gid}", "--clear-groups", "--", exe, rootfs, "/bin/true"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert r.returncode != 0 and "EPERM" in r.stderr
