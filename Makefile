@@ -14,15 +14,17 @@ export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
 # Debian packages the build and tests use: command -> package.
-DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux pkg-config:pkg-config gcc:gcc g++:g++
+DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
 PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: build deps venv stage python header check-header lint test test-rust test-c test-python demo bench install clean
+.PHONY: build deps venv stage python header lint test test-rust test-c test-python demo bench install clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
 	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@$(MAKE) --no-print-directory venv
@@ -61,7 +63,13 @@ lint:
 test-rust:
 	$(CARGO) test --workspace
 
-test-c: stage
+## rootfs: the busybox router rootfs the tests and the demo boot (tests/fixtures/make_rootfs.sh)
+ROOTFS := $(CURDIR)/tests/fixtures/rootfs
+rootfs: $(ROOTFS)/etc/rcS
+$(ROOTFS)/etc/rcS: tests/fixtures/make_rootfs.sh
+	tests/fixtures/make_rootfs.sh $(ROOTFS)
+
+test-c: stage rootfs
 	@mkdir -p $(STAGE)/tests
 	$(CC) -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c include/nsrun.h
 	g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ include/nsrun.h
@@ -69,10 +77,13 @@ test-c: stage
 	  $$(pkg-config --libs nsrun) -lpthread
 	$(CC) -std=c11 -Wall -Wextra -Werror $$(pkg-config --cflags nsrun) tests/c/test_static.c \
 	  -o $(STAGE)/tests/test_static $(STAGE)/lib/libnsrun.a $(PRIVATE_LIBS)
+	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_launch.c -o $(STAGE)/tests/test_launch \
+	  $$(pkg-config --libs nsrun)
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
+	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
 	$(STAGE)/tests/test_static
 
-test-python: python stage
+test-python: python stage rootfs
 	$(PY) -m pytest -q tests/python
 
 ## test: everything CI runs

@@ -66,6 +66,32 @@
 #define NSRUN_TIME 128
 
 /**
+ * What a standard stream of the program gets (or a descriptor >= 0, borrowed).
+ */
+#define NSRUN_STDIO_INHERIT -1
+
+/**
+ * /dev/null.
+ */
+#define NSRUN_STDIO_NULL -2
+
+/**
+ * A pipe; take the launcher's end with nsrun_child_take_fd().
+ */
+#define NSRUN_STDIO_PIPE -3
+
+/**
+ * A launched program (opaque). Freed by nsrun_child_free(), which kills it if it still runs.
+ */
+struct nsrun_child;
+
+/**
+ * A program to launch in namespaces (opaque). Made by nsrun_launch_new(), freed by
+ * nsrun_launch_free(); reusable for several spawns.
+ */
+struct nsrun_launch;
+
+/**
  * The identity of a namespace: the device and inode of its nsfs file.
  */
 struct nsrun_ns_id {
@@ -244,6 +270,217 @@ int nsrun_netns_delete(const char *name);
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
  */
 int nsrun_netns_list(nsrun_netns_visit visit, void *arg);
+
+/**
+ * A new launch of `argv` (NULL-terminated; argv[0] is looked up in PATH inside if it has no
+ * '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
+ * environment inherited. NULL on failure.
+ *
+ * # Safety
+ * `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
+ */
+struct nsrun_launch *nsrun_launch_new(const char *const *argv);
+
+/**
+ * Frees a launch. NULL is a no-op.
+ *
+ * # Safety
+ * `l` is NULL or from nsrun_launch_new(), not used afterwards.
+ */
+void nsrun_launch_free(struct nsrun_launch *l);
+
+/**
+ * Runs the program in this directory as its root (needs a new mount namespace).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
+ */
+int nsrun_launch_rootfs(struct nsrun_launch *l, const char *path);
+
+/**
+ * New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_ns_new(struct nsrun_launch *l, int kinds);
+
+/**
+ * The launcher's own namespaces of the kinds in `kinds`.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_ns_inherit(struct nsrun_launch *l, int kinds);
+
+/**
+ * Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_ns_join(struct nsrun_launch *l, int fd);
+
+/**
+ * Hostname in the new UTS namespace.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
+ */
+int nsrun_launch_hostname(struct nsrun_launch *l, const char *name);
+
+/**
+ * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
+ */
+int nsrun_launch_bind(struct nsrun_launch *l,
+                      const char *source,
+                      const char *target,
+                      int read_only);
+
+/**
+ * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
+ */
+int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
+
+/**
+ * Working directory inside.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
+ */
+int nsrun_launch_cwd(struct nsrun_launch *l, const char *dir);
+
+/**
+ * uid and gid the program runs as.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_user(struct nsrun_launch *l, uid_t uid, gid_t gid);
+
+/**
+ * A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_map_root_user(struct nsrun_launch *l);
+
+/**
+ * stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stderr_);
+
+/**
+ * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
+ */
+int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
+
+/**
+ * A command run inside after the program, or on nsrun_child_stop().
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
+ */
+int nsrun_launch_shutdown(struct nsrun_launch *l, const char *const *argv);
+
+/**
+ * 0: the program itself is PID 1 (no init). Default 1.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_init(struct nsrun_launch *l, int on);
+
+/**
+ * 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_interactive(struct nsrun_launch *l, int on);
+
+/**
+ * Starts the program; returns once it runs (after the boot command). NULL on failure, with
+ * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
+
+/**
+ * The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+ *
+ * # Safety
+ * `c` NULL or from nsrun_launch_spawn().
+ */
+pid_t nsrun_child_pid(const struct nsrun_child *c);
+
+/**
+ * Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
+ * closes it. -1 with EBADF if that stream was not piped or was taken already.
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn().
+ */
+int nsrun_child_take_fd(struct nsrun_child *c, int which);
+
+/**
+ * Waits for the program, at most `timeout_ms` (-1: forever). Returns 1 when it has ended
+ * (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
+ * 0 on timeout, -1 on error.
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn(); `status` NULL or writable.
+ */
+int nsrun_child_wait(struct nsrun_child *c, int timeout_ms, int *status);
+
+/**
+ * Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn().
+ */
+int nsrun_child_signal(struct nsrun_child *c, int sig);
+
+/**
+ * Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
+ * the status as nsrun_child_wait() does.
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn(); `status` NULL or writable.
+ */
+int nsrun_child_stop(struct nsrun_child *c, int grace_ms, int *status);
+
+/**
+ * A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn().
+ */
+int nsrun_child_ns(struct nsrun_child *c, int kind);
+
+/**
+ * Frees the handle; a program still running is killed (with its whole PID namespace) and
+ * reaped. NULL is a no-op.
+ *
+ * # Safety
+ * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
+ */
+void nsrun_child_free(struct nsrun_child *c);
 
 #ifdef __cplusplus
 }  // extern "C"

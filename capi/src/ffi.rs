@@ -74,6 +74,41 @@ pub fn boundary(f: impl FnOnce() -> Result<c_int, Failure>) -> c_int {
     }
 }
 
+/// Like [`boundary`] for functions returning a pointer: NULL on failure.
+pub fn boundary_ptr<T>(f: impl FnOnce() -> Result<*mut T, Failure>) -> *mut T {
+    let mut out = std::ptr::null_mut();
+    boundary(|| {
+        out = f()?;
+        Ok(0)
+    });
+    out
+}
+
+/// A NULL-terminated array of C strings (argv, envp).
+///
+/// # Safety
+/// `p` is NULL or a NULL-terminated array of NUL-terminated strings, valid for the call.
+pub unsafe fn c_str_array(
+    p: *const *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<Vec<std::ffi::OsString>, Failure> {
+    if p.is_null() {
+        return Err(Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL")));
+    }
+    let mut out = Vec::new();
+    for i in 0.. {
+        // SAFETY: the array is NULL-terminated by contract, so every index up to the NULL is valid.
+        let item = unsafe { *p.add(i) };
+        if item.is_null() {
+            break;
+        }
+        // SAFETY: each item is a NUL-terminated string by contract.
+        out.push(OsStr::from_bytes(unsafe { CStr::from_ptr(item) }.to_bytes()).to_os_string());
+    }
+    Ok(out)
+}
+
 /// A C string argument as bytes; NULL is EINVAL naming the argument.
 ///
 /// # Safety

@@ -4,6 +4,9 @@
 #![allow(non_camel_case_types)]
 
 mod ffi;
+mod launch;
+
+pub use launch::*;
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};

@@ -346,6 +346,11 @@ fn helper_child(kind: Kind, ready_w: RawFd, release_r: RawFd, release_w: RawFd) 
     // (unshare, fork, waitpid, write, read, close, _exit); nothing allocates.
     unsafe {
         libc::close(release_w);
+        // Other threads may be forking helpers too: drop our copies of their pipes, or each
+        // helper would keep the other's release pipe from reaching EOF.
+        let mut keep = [ready_w, release_r];
+        keep.sort_unstable();
+        sys::close_all_except(&keep);
         let mut err = 0i32;
         if libc::unshare(kind.flag()) != 0 {
             err = *libc::__errno_location();

@@ -1,6 +1,6 @@
 //! Thin system-call helpers shared by the modules. Each turns -1 into an `Errno` at once.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -99,4 +99,24 @@ pub(crate) fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task")
         .map(|d| d.count())
         .unwrap_or(1)
+}
+
+/// Closes every descriptor >= 3 except those in `keep` (sorted ascending), with close_range(2).
+/// Async-signal-safe: used right after fork, where a copy of another thread's pipe would keep
+/// that pipe from ever reaching EOF.
+pub(crate) fn close_all_except(keep: &[RawFd]) {
+    let mut from: u32 = 3;
+    for &fd in keep {
+        if fd < 3 {
+            continue;
+        }
+        let fd = fd as u32;
+        if fd > from {
+            // SAFETY: close_range(2) only closes descriptors of this process.
+            unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0u32) };
+        }
+        from = from.max(fd + 1);
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
 }

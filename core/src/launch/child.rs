@@ -461,6 +461,9 @@ pub(crate) fn run(plan: &Plan) -> ! {
                 libc::sigaction(sig, &dfl, std::ptr::null_mut());
             }
         }
+        // Drop copies of descriptors other threads of the launcher had open (their pipes would
+        // not see EOF while we hold them), keeping only what the plan names.
+        crate::sys::close_all_except(&plan.keep_fds);
         // Die with the launcher: PDEATHSIG, and close the race where it died before prctl.
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong);
         let mut pfd = libc::pollfd {

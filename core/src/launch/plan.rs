@@ -88,6 +88,8 @@ pub(crate) struct Plan {
     pub err_w: RawFd,
     pub parent_pidfd: RawFd,
     pub shutdown_signal: i32,
+    /// Every descriptor the child needs, sorted: all others are closed right after the clone.
+    pub keep_fds: Vec<RawFd>,
     _env: Vec<CString>,
 }
 
@@ -637,8 +639,21 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
         err_w: err_w.as_raw_fd(),
         parent_pidfd: parent_pidfd.as_raw_fd(),
         shutdown_signal: super::handle::shutdown_signal(),
+        keep_fds: Vec::new(),
         _env: env_c,
     };
+    let mut plan = plan;
+    let mut needed: Vec<RawFd> = plan.joins.iter().map(|(fd, _)| *fd).collect();
+    needed.extend(plan.stdio.iter().copied().filter(|fd| *fd >= 0));
+    needed.extend(plan.pass.iter().map(|(fd, _)| *fd));
+    needed.extend(
+        [plan.user_go, plan.null_fd, plan.err_w, plan.parent_pidfd]
+            .into_iter()
+            .filter(|fd| *fd >= 0),
+    );
+    needed.sort_unstable();
+    needed.dedup();
+    plan.keep_fds = needed;
 
     let (pid, pidfd) = spawner::clone(&plan)?;
     drop(err_w);

@@ -1,0 +1,508 @@
+//! C ABI of the launch: an opaque builder (`struct nsrun_launch`) and child handle
+//! (`struct nsrun_child`).
+
+use std::os::raw::{c_char, c_int};
+use std::time::Duration;
+
+use crate::ffi::{boundary, boundary_ptr, c_kind, c_ns, c_path, c_str_array, c_utf8, Failure};
+use nsrun::{Kind, Launch, NsMode, Stdio};
+
+/// What a standard stream of the program gets (or a descriptor >= 0, borrowed).
+pub const NSRUN_STDIO_INHERIT: c_int = -1;
+/// /dev/null.
+pub const NSRUN_STDIO_NULL: c_int = -2;
+/// A pipe; take the launcher's end with nsrun_child_take_fd().
+pub const NSRUN_STDIO_PIPE: c_int = -3;
+
+/// A program to launch in namespaces (opaque). Made by nsrun_launch_new(), freed by
+/// nsrun_launch_free(); reusable for several spawns.
+pub struct nsrun_launch {
+    inner: Launch,
+}
+
+/// A launched program (opaque). Freed by nsrun_child_free(), which kills it if it still runs.
+pub struct nsrun_child {
+    inner: nsrun::Child,
+}
+
+fn null_failure(func: &str, arg: &str) -> Failure {
+    Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL"))
+}
+
+/// Runs `f` on the builder, with the NULL check.
+fn with_launch(
+    l: *mut nsrun_launch,
+    func: &str,
+    f: impl FnOnce(&mut Launch) -> Result<(), Failure>,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: non-NULL pointers come from nsrun_launch_new and are not shared across threads
+        // during the call (the builder is not thread-safe, as documented).
+        let l = unsafe { l.as_mut() }.ok_or_else(|| null_failure(func, "launch"))?;
+        f(&mut l.inner)?;
+        Ok(0)
+    })
+}
+
+fn with_child<T>(
+    c: *mut nsrun_child,
+    func: &str,
+    f: impl FnOnce(&mut nsrun::Child) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    // SAFETY: non-NULL pointers come from nsrun_launch_spawn.
+    let c = unsafe { c.as_mut() }.ok_or_else(|| null_failure(func, "child"))?;
+    f(&mut c.inner)
+}
+
+/// A new launch of `argv` (NULL-terminated; argv[0] is looked up in PATH inside if it has no
+/// '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
+/// environment inherited. NULL on failure.
+///
+/// # Safety
+/// `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_new(argv: *const *const c_char) -> *mut nsrun_launch {
+    boundary_ptr(|| {
+        // SAFETY: forwarded from this function's contract.
+        let argv = unsafe { c_str_array(argv, "nsrun_launch_new", "argv") }?;
+        if argv.is_empty() {
+            return Err(Failure::new(
+                libc::EINVAL,
+                "nsrun_launch_new: argv is empty",
+            ));
+        }
+        Ok(Box::into_raw(Box::new(nsrun_launch {
+            inner: Launch::new(argv),
+        })))
+    })
+}
+
+/// Frees a launch. NULL is a no-op.
+///
+/// # Safety
+/// `l` is NULL or from nsrun_launch_new(), not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
+    if !l.is_null() {
+        boundary(|| {
+            // SAFETY: from Box::into_raw in nsrun_launch_new, freed once by contract.
+            drop(unsafe { Box::from_raw(l) });
+            Ok(0)
+        });
+    }
+}
+
+/// Runs the program in this directory as its root (needs a new mount namespace).
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_rootfs(l: *mut nsrun_launch, path: *const c_char) -> c_int {
+    with_launch(l, "nsrun_launch_rootfs", |l| {
+        // SAFETY: forwarded from this function's contract.
+        l.rootfs(unsafe { c_path(path, "nsrun_launch_rootfs", "path") }?);
+        Ok(())
+    })
+}
+
+fn each_kind(kinds: c_int, func: &str) -> Result<Vec<Kind>, Failure> {
+    let known: c_int = Kind::ALL.iter().map(|k| k.flag()).fold(0, |a, b| a | b);
+    if kinds == 0 || kinds & !known != 0 {
+        return Err(Failure::new(
+            libc::EINVAL,
+            format!("{func}: {kinds:#x} is not a set of NSRUN_* kinds"),
+        ));
+    }
+    Ok(Kind::ALL
+        .into_iter()
+        .filter(|k| kinds & k.flag() != 0)
+        .collect())
+}
+
+/// New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_ns_new(l: *mut nsrun_launch, kinds: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_ns_new", |l| {
+        for k in each_kind(kinds, "nsrun_launch_ns_new")? {
+            l.namespace(k, NsMode::New);
+        }
+        Ok(())
+    })
+}
+
+/// The launcher's own namespaces of the kinds in `kinds`.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_ns_inherit(l: *mut nsrun_launch, kinds: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_ns_inherit", |l| {
+        for k in each_kind(kinds, "nsrun_launch_ns_inherit")? {
+            l.namespace(k, NsMode::Inherit);
+        }
+        Ok(())
+    })
+}
+
+/// Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_ns_join(l: *mut nsrun_launch, fd: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_ns_join", |l| {
+        let ns = c_ns(fd, None)?;
+        l.namespace(ns.kind(), NsMode::Join(ns));
+        Ok(())
+    })
+}
+
+/// Hostname in the new UTS namespace.
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_hostname(l: *mut nsrun_launch, name: *const c_char) -> c_int {
+    with_launch(l, "nsrun_launch_hostname", |l| {
+        // SAFETY: forwarded from this function's contract.
+        l.hostname(unsafe { c_utf8(name, "nsrun_launch_hostname", "name") }?);
+        Ok(())
+    })
+}
+
+/// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_bind(
+    l: *mut nsrun_launch,
+    source: *const c_char,
+    target: *const c_char,
+    read_only: c_int,
+) -> c_int {
+    with_launch(l, "nsrun_launch_bind", |l| {
+        // SAFETY: forwarded from this function's contract.
+        let (s, t) = unsafe {
+            (
+                c_path(source, "nsrun_launch_bind", "source")?,
+                c_path(target, "nsrun_launch_bind", "target")?,
+            )
+        };
+        l.bind(s, t, read_only != 0);
+        Ok(())
+    })
+}
+
+/// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_env(
+    l: *mut nsrun_launch,
+    envp: *const *const c_char,
+) -> c_int {
+    with_launch(l, "nsrun_launch_env", |l| {
+        // SAFETY: forwarded from this function's contract.
+        let vars = unsafe { c_str_array(envp, "nsrun_launch_env", "envp") }?;
+        let mut pairs = Vec::new();
+        for v in vars {
+            use std::os::unix::ffi::{OsStrExt, OsStringExt};
+            let b = v.into_vec();
+            let Some(eq) = b.iter().position(|c| *c == b'=') else {
+                return Err(Failure::new(
+                    libc::EINVAL,
+                    format!(
+                        "nsrun_launch_env: {:?} is not NAME=value",
+                        String::from_utf8_lossy(&b)
+                    ),
+                ));
+            };
+            pairs.push((
+                std::ffi::OsStr::from_bytes(&b[..eq]).to_os_string(),
+                std::ffi::OsStr::from_bytes(&b[eq + 1..]).to_os_string(),
+            ));
+        }
+        l.env_clear_and_set(pairs);
+        Ok(())
+    })
+}
+
+/// Working directory inside.
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_cwd(l: *mut nsrun_launch, dir: *const c_char) -> c_int {
+    with_launch(l, "nsrun_launch_cwd", |l| {
+        // SAFETY: forwarded from this function's contract.
+        l.cwd(unsafe { c_path(dir, "nsrun_launch_cwd", "dir") }?);
+        Ok(())
+    })
+}
+
+/// uid and gid the program runs as.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_user(
+    l: *mut nsrun_launch,
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+) -> c_int {
+    with_launch(l, "nsrun_launch_user", |l| {
+        l.user(uid, gid);
+        Ok(())
+    })
+}
+
+/// A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_map_root_user(l: *mut nsrun_launch) -> c_int {
+    with_launch(l, "nsrun_launch_map_root_user", |l| {
+        l.map_root_user();
+        Ok(())
+    })
+}
+
+fn stdio(v: c_int) -> Result<Stdio, Failure> {
+    Ok(match v {
+        NSRUN_STDIO_INHERIT => Stdio::Inherit,
+        NSRUN_STDIO_NULL => Stdio::Null,
+        NSRUN_STDIO_PIPE => Stdio::Piped,
+        fd => Stdio::from_raw_fd_dup(fd)?,
+    })
+}
+
+/// stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_stdio(
+    l: *mut nsrun_launch,
+    stdin_: c_int,
+    stdout_: c_int,
+    stderr_: c_int,
+) -> c_int {
+    with_launch(l, "nsrun_launch_stdio", |l| {
+        l.stdin(stdio(stdin_)?)
+            .stdout(stdio(stdout_)?)
+            .stderr(stdio(stderr_)?);
+        Ok(())
+    })
+}
+
+/// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_boot(
+    l: *mut nsrun_launch,
+    argv: *const *const c_char,
+) -> c_int {
+    with_launch(l, "nsrun_launch_boot", |l| {
+        // SAFETY: forwarded from this function's contract.
+        l.boot(unsafe { c_str_array(argv, "nsrun_launch_boot", "argv") }?);
+        Ok(())
+    })
+}
+
+/// A command run inside after the program, or on nsrun_child_stop().
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_shutdown(
+    l: *mut nsrun_launch,
+    argv: *const *const c_char,
+) -> c_int {
+    with_launch(l, "nsrun_launch_shutdown", |l| {
+        // SAFETY: forwarded from this function's contract.
+        l.shutdown(unsafe { c_str_array(argv, "nsrun_launch_shutdown", "argv") }?);
+        Ok(())
+    })
+}
+
+/// 0: the program itself is PID 1 (no init). Default 1.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_init(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_init", |l| {
+        l.init(on != 0);
+        Ok(())
+    })
+}
+
+/// 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_interactive", |l| {
+        l.interactive(on != 0);
+        Ok(())
+    })
+}
+
+/// Starts the program; returns once it runs (after the boot command). NULL on failure, with
+/// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_spawn(l: *mut nsrun_launch) -> *mut nsrun_child {
+    boundary_ptr(|| {
+        // SAFETY: non-NULL pointers come from nsrun_launch_new.
+        let l =
+            unsafe { l.as_mut() }.ok_or_else(|| null_failure("nsrun_launch_spawn", "launch"))?;
+        let child = l.inner.spawn()?;
+        Ok(Box::into_raw(Box::new(nsrun_child { inner: child })))
+    })
+}
+
+/// The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+///
+/// # Safety
+/// `c` NULL or from nsrun_launch_spawn().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_pid(c: *const nsrun_child) -> libc::pid_t {
+    // SAFETY: non-NULL pointers come from nsrun_launch_spawn.
+    unsafe { c.as_ref() }.map_or(-1, |c| c.inner.pid())
+}
+
+/// Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
+/// closes it. -1 with EBADF if that stream was not piped or was taken already.
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_take_fd(c: *mut nsrun_child, which: c_int) -> c_int {
+    boundary(|| {
+        with_child(c, "nsrun_child_take_fd", |c| {
+            use std::os::fd::IntoRawFd;
+            let slot = match which {
+                0 => &mut c.stdin,
+                1 => &mut c.stdout,
+                2 => &mut c.stderr,
+                _ => {
+                    return Err(Failure::new(
+                        libc::EINVAL,
+                        format!("nsrun_child_take_fd: {which} is not 0, 1 or 2"),
+                    ))
+                }
+            };
+            slot.take().map(|fd| fd.into_raw_fd()).ok_or_else(|| {
+                Failure::new(
+                    libc::EBADF,
+                    format!("nsrun_child_take_fd: stream {which} is not piped (or taken)"),
+                )
+            })
+        })
+    })
+}
+
+fn store_status(status: *mut c_int, s: nsrun::ExitStatus) {
+    if !status.is_null() {
+        // SAFETY: non-NULL and writable by the caller's contract.
+        unsafe { status.write(s.returncode()) };
+    }
+}
+
+/// Waits for the program, at most `timeout_ms` (-1: forever). Returns 1 when it has ended
+/// (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
+/// 0 on timeout, -1 on error.
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn(); `status` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_wait(
+    c: *mut nsrun_child,
+    timeout_ms: c_int,
+    status: *mut c_int,
+) -> c_int {
+    boundary(|| {
+        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+        match with_child(c, "nsrun_child_wait", |c| Ok(c.wait(timeout)?))? {
+            Some(s) => {
+                store_status(status, s);
+                Ok(1)
+            }
+            None => Ok(0),
+        }
+    })
+}
+
+/// Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_signal(c: *mut nsrun_child, sig: c_int) -> c_int {
+    boundary(|| {
+        with_child(c, "nsrun_child_signal", |c| {
+            Ok(c.send_signal(sig).map(|()| 0)?)
+        })
+    })
+}
+
+/// Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
+/// the status as nsrun_child_wait() does.
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn(); `status` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_stop(
+    c: *mut nsrun_child,
+    grace_ms: c_int,
+    status: *mut c_int,
+) -> c_int {
+    boundary(|| {
+        let s = with_child(c, "nsrun_child_stop", |c| {
+            Ok(c.stop(Duration::from_millis(grace_ms.max(0) as u64))?)
+        })?;
+        store_status(status, s);
+        Ok(0)
+    })
+}
+
+/// A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_ns(c: *mut nsrun_child, kind: c_int) -> c_int {
+    boundary(|| {
+        let kind = c_kind(kind, "nsrun_child_ns")?;
+        let ns = with_child(c, "nsrun_child_ns", |c| Ok(c.namespace(kind)?))?;
+        Ok(crate::ffi::give_fd(ns))
+    })
+}
+
+/// Frees the handle; a program still running is killed (with its whole PID namespace) and
+/// reaped. NULL is a no-op.
+///
+/// # Safety
+/// `c` NULL or from nsrun_launch_spawn(), not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_free(c: *mut nsrun_child) {
+    if !c.is_null() {
+        boundary(|| {
+            // SAFETY: from Box::into_raw in nsrun_launch_spawn, freed once by contract.
+            drop(unsafe { Box::from_raw(c) });
+            Ok(0)
+        });
+    }
+}
