@@ -95,9 +95,11 @@ demo: deps python
 	$(PY) examples/python/netns_tour.py
 
 ## bench: benchmarks against ip, pyroute2 (prints ratios)
-bench: deps python
+bench: deps python rootfs
+	dpkg -s bubblewrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
 	$(VENV)/bin/pip install -q --disable-pip-version-check pyroute2
 	$(PY) bench/bench_netns.py
+	$(PY) bench/bench_launch.py
 
 install: stage
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include

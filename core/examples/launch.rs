@@ -1,5 +1,5 @@
 //! Runs a command in a rootfs with new mnt, pid, uts, ipc (and net with --net) namespaces:
-//!   launch [--net] [--boot] [--map-root-user] [--times N] ROOTFS CMD [ARGS...]
+//!   launch [--net] [--boot] [--map-root-user] [--host-dev] [--no-init] [--private] [--times N] ROOTFS CMD [ARGS...]
 //! Prints the exit status; with --times, runs it N times and prints the mean latency.
 use std::time::Instant;
 
@@ -11,11 +11,17 @@ fn main() -> Result<(), nsrun::Error> {
     let mut boot = false;
     let mut times = 1usize;
     let mut map_root = false;
+    let mut host_dev = false;
+    let mut no_init = false;
+    let mut private = false;
     while let Some(a) = args.first().cloned() {
         match a.as_str() {
             "--net" => net = true,
             "--boot" => boot = true,
             "--map-root-user" => map_root = true,
+            "--host-dev" => host_dev = true,
+            "--no-init" => no_init = true,
+            "--private" => private = true,
             "--times" => {
                 args.remove(0);
                 times = args[0].parse().expect("--times N");
@@ -33,6 +39,9 @@ fn main() -> Result<(), nsrun::Error> {
         if net {
             l.namespace(Kind::Net, NsMode::New);
         }
+        l.host_dev(host_dev)
+            .init(!no_init)
+            .private_propagation(private);
         if map_root {
             l.map_root_user();
         }
@@ -42,7 +51,7 @@ fn main() -> Result<(), nsrun::Error> {
         }
         status = l.spawn()?.wait(None)?;
     }
-    if times > 1 {
+    if times > 1 || std::env::var_os("NSRUN_TIMING").is_some() {
         println!(
             "{:.1} us per launch",
             t0.elapsed().as_secs_f64() * 1e6 / times as f64

@@ -294,10 +294,10 @@ fn create_in_thread(kind: Kind) -> Result<Namespace> {
 fn create_in_child(kind: Kind) -> Result<Namespace> {
     let (ready_r, ready_w) = sys::pipe_cloexec()?;
     let (release_r, release_w) = sys::pipe_cloexec()?;
-    // SAFETY: the child runs only async-signal-safe system calls (unshare, fork, waitpid,
-    // write, read, close, _exit) and touches no lock, allocator or Rust runtime state, so
-    // forking from a multithreaded process is sound.
-    let pid = unsafe { libc::fork() };
+    // The child runs only async-signal-safe system calls (unshare, clone, waitpid, write, read,
+    // close, _exit) and touches no lock, allocator or Rust runtime state, so forking from a
+    // multithreaded process is sound.
+    let pid = sys::raw_fork();
     if pid < 0 {
         return Err(Error::sys_nopath("fork helper", Errno::last()));
     }
@@ -357,7 +357,7 @@ fn helper_child(kind: Kind, ready_w: RawFd, release_r: RawFd, release_w: RawFd) 
         } else if kind == Kind::Pid {
             // /proc/PID/ns/pid_for_children opens only once the namespace has had a process:
             // fork its first process (PID 1 there), which exits at once.
-            let init = libc::fork();
+            let init = sys::raw_fork();
             if init == 0 {
                 libc::_exit(0);
             } else if init < 0 {

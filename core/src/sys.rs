@@ -120,3 +120,21 @@ pub(crate) fn close_all_except(keep: &[RawFd]) {
     // SAFETY: as above.
     unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
 }
+
+/// fork(2) as a bare system call, for use between fork and exec (and in the helper children):
+/// glibc's fork() takes malloc's locks and runs atfork handlers, which may be held forever or
+/// be unsafe in a copy of a multithreaded process. Returns the pid, 0 in the child, or -1.
+pub(crate) fn raw_fork() -> libc::pid_t {
+    // SAFETY: clone with only SIGCHLD and no new stack has fork semantics; the caller makes
+    // only async-signal-safe calls in the child.
+    unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            libc::SIGCHLD as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        ) as libc::pid_t
+    }
+}

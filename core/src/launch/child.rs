@@ -150,6 +150,67 @@ fn remount_bind(root: c_int, target: &CStr, read_only: bool) -> c_int {
     r
 }
 
+/// Creates `name` in directory `dir` as the action says (mkdir, mknod, file, symlink).
+/// Returns 0 or -1 with errno set (EEXIST is the caller's to accept).
+fn create_entry(dir: c_int, name: &CStr, action: &Action) -> c_int {
+    // SAFETY: mkdirat, fchmodat, mknodat, openat, close and symlinkat are async-signal-safe
+    // system calls; the strings are NUL-terminated.
+    unsafe {
+        let name = name.as_ptr();
+        match action {
+            Action::Mkdir => libc::mkdirat(dir, name, 0o755),
+            // mkdir and mknod apply the umask: set the modes explicitly.
+            Action::SharedDir => match libc::mkdirat(dir, name, 0o755) {
+                0 => libc::fchmodat(dir, name, 0o1777, 0),
+                r => r,
+            },
+            Action::DeviceNode { dev, host } => {
+                match libc::mknodat(dir, name, libc::S_IFCHR | 0o666, *dev) {
+                    0 => libc::fchmodat(dir, name, 0o666, 0),
+                    _ if errno() == libc::EPERM => bind_node(dir, CStr::from_ptr(name), host),
+                    r => r,
+                }
+            }
+            Action::CreateFile => {
+                let f = libc::openat(
+                    dir,
+                    name,
+                    libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+                    0o644,
+                );
+                if f >= 0 {
+                    libc::close(f);
+                    0
+                } else {
+                    -1
+                }
+            }
+            Action::Symlink { to } => libc::symlinkat(to.as_ptr(), dir, name),
+            Action::Mount { .. } | Action::BindSelf { .. } | Action::RemountReadOnly => -1,
+        }
+    }
+}
+
+/// The fallback for a device node: an empty file with the host's node bind-mounted on it.
+fn bind_node(dir: c_int, name: &CStr, host: &CStr) -> c_int {
+    // SAFETY: openat, mount and close are async-signal-safe; strings are NUL-terminated.
+    unsafe {
+        let f = libc::openat(
+            dir,
+            name.as_ptr(),
+            libc::O_CREAT | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o644,
+        );
+        if f < 0 {
+            return -1;
+        }
+        let p = FdPath::new(f);
+        let r = libc::mount(host.as_ptr(), p.ptr(), null(), libc::MS_BIND, null());
+        libc::close(f);
+        r
+    }
+}
+
 /// Splits "a/b/c" into the parent "a/b" (in `buf`) and the last component "c".
 fn split_parent<'a>(rel: &'a CStr, buf: &'a mut [u8; 4096]) -> Option<(&'a CStr, &'a CStr)> {
     let bytes = rel.to_bytes_with_nul();
@@ -237,7 +298,11 @@ fn do_mounts(plan: &Plan, m: &MountPlan) {
                     ok && remount_bind(root, target, *read_only) == 0
                 }
                 Action::RemountReadOnly => remount_bind(root, target, true) == 0,
-                Action::Mkdir | Action::CreateFile | Action::Symlink { .. } => {
+                Action::Mkdir
+                | Action::SharedDir
+                | Action::CreateFile
+                | Action::Symlink { .. }
+                | Action::DeviceNode { .. } => {
                     let mut buf = [0u8; 4096];
                     match split_parent(target, &mut buf) {
                         None => false,
@@ -246,30 +311,7 @@ fn do_mounts(plan: &Plan, m: &MountPlan) {
                             let r = if dir < 0 {
                                 -1
                             } else {
-                                match &step.action {
-                                    Action::Mkdir => libc::mkdirat(dir, name.as_ptr(), 0o755),
-                                    Action::CreateFile => {
-                                        let f = libc::openat(
-                                            dir,
-                                            name.as_ptr(),
-                                            libc::O_CREAT
-                                                | libc::O_WRONLY
-                                                | libc::O_CLOEXEC
-                                                | libc::O_NOFOLLOW,
-                                            0o644,
-                                        );
-                                        if f >= 0 {
-                                            libc::close(f);
-                                            0
-                                        } else {
-                                            -1
-                                        }
-                                    }
-                                    Action::Symlink { to } => {
-                                        libc::symlinkat(to.as_ptr(), dir, name.as_ptr())
-                                    }
-                                    _ => -1,
-                                }
+                                create_entry(dir, name, &step.action)
                             };
                             let ok = r == 0 || errno() == libc::EEXIST;
                             if dir >= 0 {
@@ -380,15 +422,17 @@ fn setup_and_exec(plan: &Plan, ep: &ExecPlan, payload: bool) -> ! {
             libc::dup2(plan.null_fd, 0);
         }
         if let Some(gid) = plan.gid {
-            if plan.may_setgroups && libc::setgroups(0, null()) != 0 {
+            // Bare system calls: glibc's wrappers signal every thread it believes exists, and
+            // this copy of a multithreaded launcher has one.
+            if plan.may_setgroups && libc::syscall(libc::SYS_setgroups, 0usize, 0usize) != 0 {
                 fail(plan, Stage::Setgroups, b"", SETUP_FAILED);
             }
-            if libc::setgid(gid) != 0 {
+            if libc::syscall(libc::SYS_setgid, gid as libc::c_ulong) != 0 {
                 fail(plan, Stage::Setgid, b"", SETUP_FAILED);
             }
         }
         if let Some(uid) = plan.uid {
-            if libc::setuid(uid) != 0 {
+            if libc::syscall(libc::SYS_setuid, uid as libc::c_ulong) != 0 {
                 fail(plan, Stage::Setuid, b"", SETUP_FAILED);
             }
         }
@@ -410,15 +454,39 @@ fn setup_and_exec(plan: &Plan, ep: &ExecPlan, payload: bool) -> ! {
     }
 }
 
-/// Forks a child that execs `ep`; returns its pid (or -1).
+struct ExecArgs<'a> {
+    plan: &'a Plan,
+    ep: &'a ExecPlan,
+    payload: bool,
+}
+
+extern "C" fn exec_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` points to the ExecArgs on C1's stack, which stays valid: C1 is suspended
+    // (CLONE_VFORK) until this child has exec'd or exited.
+    let a = unsafe { &*(arg as *const ExecArgs<'_>) };
+    setup_and_exec(a.plan, a.ep, a.payload)
+}
+
+/// Starts a child that execs `ep`, vfork-style: CLONE_VM|CLONE_VFORK on the plan's spare stack,
+/// so no page table is copied (C1 is a copy of the launcher, a Python process perhaps) and no
+/// glibc fork lock or atfork handler is involved. C1 resumes once the child has exec'd or
+/// exited. Returns the pid (or -1).
 fn fork_exec(plan: &Plan, ep: &ExecPlan, payload: bool) -> libc::pid_t {
-    // SAFETY: fork in a single-threaded process (C1 has one thread); the child only continues
-    // with async-signal-safe calls in setup_and_exec.
-    let pid = unsafe { libc::fork() };
-    if pid == 0 {
-        setup_and_exec(plan, ep, payload);
+    let args = ExecArgs { plan, ep, payload };
+    // SAFETY: the stack is C1's own copy of the plan's spare buffer, used by one child at a
+    // time (C1 waits for each); its top is 16-byte aligned as the ABI requires. glibc's clone()
+    // only makes the system call and runs exec_entry on that stack.
+    unsafe {
+        let stack = &mut *plan.child_stack.get();
+        let top = stack.as_mut_ptr().add(stack.len());
+        let top = top.sub(top as usize % 16);
+        libc::clone(
+            exec_entry,
+            top.cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &args as *const ExecArgs<'_> as *mut c_void,
+        )
     }
-    pid
 }
 
 fn wait_for(pid: libc::pid_t) -> c_int {

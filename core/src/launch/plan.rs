@@ -44,9 +44,17 @@ pub(crate) enum Action {
     /// Remount the bind mount at the target read-only, keeping its other flags.
     RemountReadOnly,
     Mkdir,
+    /// A world-writable sticky directory (mode 1777), like /dev/shm.
+    SharedDir,
     CreateFile,
     Symlink {
         to: CString,
+    },
+    /// A character device: mknod(2) where permitted, else an empty file with the host's node
+    /// bind-mounted on it (in a user namespace, mknod is refused).
+    DeviceNode {
+        dev: libc::dev_t,
+        host: CString,
     },
 }
 
@@ -90,6 +98,8 @@ pub(crate) struct Plan {
     pub shutdown_signal: i32,
     /// Every descriptor the child needs, sorted: all others are closed right after the clone.
     pub keep_fds: Vec<RawFd>,
+    /// The stack C1's vfork-style children run on (C1 has its own copy of this memory).
+    pub child_stack: std::cell::UnsafeCell<Vec<u8>>,
     _env: Vec<CString>,
 }
 
@@ -241,7 +251,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             Some("tmpfs"),
             Some("tmpfs"),
             MS_NOSUID | MS_NOEXEC,
-            Some("mode=755,size=1024k"),
+            Some("mode=755,size=65536k"),
             false,
         );
     } else if with_root {
@@ -287,17 +297,20 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
         step(Stage::MountSys, "sys", Action::RemountReadOnly, false);
     }
     if with_root && !l.host_dev {
-        for node in ["null", "zero", "full", "random", "urandom", "tty"] {
-            let target = format!("dev/{node}");
-            step(Stage::MountDev, &target, Action::CreateFile, false);
+        for (node, major, minor) in [
+            ("null", 1, 3),
+            ("zero", 1, 5),
+            ("full", 1, 7),
+            ("random", 1, 8),
+            ("urandom", 1, 9),
+            ("tty", 5, 0),
+        ] {
             step(
                 Stage::MountDev,
-                &target,
-                Action::Mount {
-                    source: Some(c(&format!("/dev/{node}"))),
-                    fstype: None,
-                    flags: MS_BIND,
-                    data: None,
+                &format!("dev/{node}"),
+                Action::DeviceNode {
+                    dev: libc::makedev(major, minor),
+                    host: c(&format!("/dev/{node}")),
                 },
                 false,
             );
@@ -314,18 +327,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             },
             false,
         );
-        step(Stage::MountDev, "dev/shm", Action::Mkdir, false);
-        step(
-            Stage::MountDev,
-            "dev/shm",
-            Action::Mount {
-                source: Some(c("tmpfs")),
-                fstype: Some(c("tmpfs")),
-                flags: MS_NOSUID | MS_NODEV,
-                data: Some(c("mode=1777")),
-            },
-            false,
-        );
+        step(Stage::MountDev, "dev/shm", Action::SharedDir, false);
         for (name, to) in [
             ("dev/ptmx", "pts/ptmx"),
             ("dev/fd", "/proc/self/fd"),
@@ -640,6 +642,7 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
         parent_pidfd: parent_pidfd.as_raw_fd(),
         shutdown_signal: super::handle::shutdown_signal(),
         keep_fds: Vec::new(),
+        child_stack: std::cell::UnsafeCell::new(vec![0u8; 128 * 1024]),
         _env: env_c,
     };
     let mut plan = plan;

@@ -1,4 +1,4 @@
-//! All launches are cloned from one long-lived thread.
+//! Launches from other threads than the main one are cloned from one long-lived thread.
 //!
 //! PR_SET_PDEATHSIG fires when the *thread* that forked the child exits, not the process: a
 //! container started from a short-lived Python thread would be killed when that thread ends.
@@ -103,23 +103,42 @@ fn clone3(plan: &Plan) -> Result<(libc::pid_t, OwnedFd), Errno> {
     Ok((pid as libc::pid_t, unsafe { OwnedFd::from_raw_fd(pidfd) }))
 }
 
-/// Clones the launch child on the spawner thread.
+/// Clones the launch child: directly when called from the main thread (whose exit is the
+/// process's exit, so PDEATHSIG means the same), else on the spawner thread.
 pub(crate) fn clone(plan: &Plan) -> Result<(libc::pid_t, OwnedFd)> {
+    // SAFETY: gettid and getpid cannot fail.
+    if unsafe { libc::gettid() == libc::getpid() } {
+        // SAFETY: block every signal for this thread around the clone, so the child starts
+        // with none delivered to the caller's handlers; the old mask is restored at once.
+        let r = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+            let r = clone3(plan);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            r
+        };
+        return r.map_err(clone_error);
+    }
     let (reply, answer) = sync_channel(1);
     spawner()?
         .send(Job { plan, reply })
         .map_err(|_| Error::sys_nopath("launch: spawner thread is gone", Errno::ECHILD))?;
     match answer.recv() {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(errno)) => Err(Error::Launch {
-            stage: super::Stage::Clone,
-            errno,
-            status: None,
-            path: crate::error::OptPath(None),
-        }),
+        Ok(r) => r.map_err(clone_error),
         Err(_) => Err(Error::sys_nopath(
             "launch: spawner thread is gone",
             Errno::ECHILD,
         )),
+    }
+}
+
+fn clone_error(errno: Errno) -> Error {
+    Error::Launch {
+        stage: super::Stage::Clone,
+        errno,
+        status: None,
+        path: crate::error::OptPath(None),
     }
 }
