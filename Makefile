@@ -91,8 +91,9 @@ test: deps lint test-rust test-c test-python
 	@echo "make test: all suites passed"
 
 ## demo: the namespace operations on the host, step by step
-demo: deps python
+demo: deps python rootfs
 	$(PY) examples/python/netns_tour.py
+	$(PY) examples/python/boot_demo.py $(ROOTFS)
 
 ## bench: benchmarks against ip, pyroute2 (prints ratios)
 bench: deps python rootfs

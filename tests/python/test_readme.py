@@ -76,3 +76,12 @@ def test_demo_tour_runs(script):
     ).stdout
     assert "(untouched)" in out and "same: True" in out and "refused:" in out
     assert "deleted; left in /run/netns: []" in out
+
+
+def test_boot_demo_runs(rootfs):
+    out = subprocess.run(
+        [os.sys.executable, str(ROOT / "examples/python/boot_demo.py"), rootfs],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    assert "1 nsrun-init" in out and "rcS: boot: router up" in out and "rcS: shutdown: stopping" in out
+    assert "host mounts left behind: none" in out
