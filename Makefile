@@ -79,7 +79,10 @@ test-c: stage rootfs
 	  -o $(STAGE)/tests/test_static $(STAGE)/lib/libnsrun.a $(PRIVATE_LIBS)
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_launch.c -o $(STAGE)/tests/test_launch \
 	  $$(pkg-config --libs nsrun)
+	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_link.c -o $(STAGE)/tests/test_link \
+	  $$(pkg-config --libs nsrun)
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
+	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_link
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
 	$(STAGE)/tests/test_static
 

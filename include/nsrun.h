@@ -132,6 +132,37 @@ typedef int (*nsrun_ns_visit)(const struct nsrun_ns_info *info, void *arg);
  */
 typedef int (*nsrun_netns_visit)(const char *name, void *arg);
 
+/**
+ * One interface, as nsrun_link_list() reports it. Pointers are valid during the callback only.
+ */
+struct nsrun_link_info {
+  const char *name;
+  uint32_t index;
+  /**
+   * "veth", "bridge", … or NULL.
+   */
+  const char *kind;
+  /**
+   * "aa:bb:cc:dd:ee:ff" or NULL.
+   */
+  const char *mac;
+  uint32_t mtu;
+  /**
+   * 1 if administratively up.
+   */
+  int up;
+  /**
+   * "198.18.0.1/24", …
+   */
+  const char *const *addresses;
+  size_t naddresses;
+};
+
+/**
+ * Called once per interface by nsrun_link_list(); non-zero stops the walk.
+ */
+typedef int (*nsrun_link_visit)(const struct nsrun_link_info *info, void *arg);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -481,6 +512,81 @@ int nsrun_child_ns(struct nsrun_child *c, int kind);
  * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
  */
 void nsrun_child_free(struct nsrun_child *c);
+
+/**
+ * Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.
+ * Returns 0, or the first non-zero value `visit` returned.
+ *
+ * # Safety
+ * `visit` is a valid function (NULL is refused).
+ */
+int nsrun_link_list(int ns, nsrun_link_visit visit, void *arg);
+
+/**
+ * Moves interface `name` from namespace `ns_of_link` (-1: the calling thread's) into
+ * `target_ns`, renamed to `new_name` unless it is NULL (`ip link set NAME netns T name NEW`).
+ *
+ * # Safety
+ * Strings NULL (only `new_name`) or NUL-terminated.
+ */
+int nsrun_link_move(int ns_of_link, const char *name, int target_ns, const char *new_name);
+
+/**
+ * Creates a veth pair: `name` in `ns`, `peer` in `peer_ns` (each -1: the calling thread's).
+ *
+ * # Safety
+ * Strings NUL-terminated.
+ */
+int nsrun_link_veth(int ns, const char *name, int peer_ns, const char *peer);
+
+/**
+ * `ip link set NAME up` (`up` != 0) or down, in namespace `ns`.
+ *
+ * # Safety
+ * `name` NUL-terminated.
+ */
+int nsrun_link_set_up(int ns, const char *name, int up);
+
+/**
+ * `ip link set NAME mtu MTU` in namespace `ns`.
+ *
+ * # Safety
+ * `name` NUL-terminated.
+ */
+int nsrun_link_set_mtu(int ns, const char *name, uint32_t mtu);
+
+/**
+ * `ip addr add CIDR dev NAME` in namespace `ns` (CIDR like "198.18.0.1/24", "fd00::1/64").
+ *
+ * # Safety
+ * Strings NUL-terminated.
+ */
+int nsrun_link_add_address(int ns, const char *name, const char *cidr);
+
+/**
+ * `ip addr del CIDR dev NAME` in namespace `ns`.
+ *
+ * # Safety
+ * Strings NUL-terminated.
+ */
+int nsrun_link_del_address(int ns, const char *name, const char *cidr);
+
+/**
+ * `ip route add DST [via VIA] [dev DEV]` in namespace `ns`; `dst` is "default" or a CIDR;
+ * `via` and `dev` may be NULL (not both).
+ *
+ * # Safety
+ * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
+ */
+int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
+ *
+ * # Safety
+ * `name` NUL-terminated.
+ */
+int nsrun_link_delete(int ns, const char *name);
 
 #ifdef __cplusplus
 }  // extern "C"

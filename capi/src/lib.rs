@@ -5,8 +5,10 @@
 
 mod ffi;
 mod launch;
+mod link;
 
 pub use launch::*;
+pub use link::*;
 
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};

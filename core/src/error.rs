@@ -83,6 +83,15 @@ pub enum Error {
         path: OptPath,
     },
 
+    /// A network interface operation failed (ENODEV: no such interface).
+    #[error("{op} {name}: {reason}", reason = if *.errno == Errno::ENODEV { "no such interface" } else { .errno.desc() })]
+    Link {
+        op: &'static str,
+        /// The interface (or route destination) concerned.
+        name: String,
+        errno: Errno,
+    },
+
     /// setns/unshare of a mount or user namespace from a process with several threads.
     #[error(
         "{op} {kind}: the kernel refuses this in a multithreaded process ({threads} threads); \
@@ -117,7 +126,9 @@ impl Error {
     /// The errno that describes this error (what C's `errno` and Python's `OSError.errno` get).
     pub fn errno(&self) -> Errno {
         match self {
-            Error::Sys { errno, .. } | Error::InvalidArgument { errno, .. } => *errno,
+            Error::Sys { errno, .. }
+            | Error::InvalidArgument { errno, .. }
+            | Error::Link { errno, .. } => *errno,
             Error::Launch { errno, .. } if *errno != Errno::UnknownErrno => *errno,
             Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
@@ -136,7 +147,9 @@ impl Error {
             | Error::WrongKind { path, .. }
             | Error::AlreadyPersisted { path, .. }
             | Error::NotPersisted { path } => Some(path),
-            Error::InvalidArgument { .. } | Error::MultiThreaded { .. } => None,
+            Error::InvalidArgument { .. } | Error::MultiThreaded { .. } | Error::Link { .. } => {
+                None
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ mod enter;
 mod error;
 mod kind;
 pub mod launch;
+pub mod link;
 mod list;
 pub mod netns;
 mod ns;

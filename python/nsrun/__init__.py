@@ -11,7 +11,7 @@ namespaces compatibly with ``ip netns``::
     nsrun.unpersist("/run/netns/lab")
 """
 
-from nsrun import netns
+from nsrun import link, netns
 from nsrun._errors import (
     AlreadyPersistedError,
     Error,
@@ -51,6 +51,7 @@ __all__ = [
     "NsId",
     "WrongKindError",
     "__version__",
+    "link",
     "list_namespaces",
     "netns",
     "run",
