@@ -104,6 +104,7 @@ bench: deps python rootfs
 	$(VENV)/bin/pip install -q --disable-pip-version-check pyroute2
 	$(PY) bench/bench_netns.py
 	$(PY) bench/bench_launch.py
+	$(PY) bench/bench_link.py
 
 install: stage
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
