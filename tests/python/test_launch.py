@@ -549,3 +549,19 @@ def test_unprivileged_user_launches_a_rootfs_in_a_user_namespace(rootfs, unprivi
         capture_output=True, text=True, timeout=30,
     )
     assert r.returncode != 0 and "EPERM" in r.stderr
+
+
+def test_init_in_a_joined_or_inherited_pid_namespace_never_signals_the_host(rootfs):
+    """The init may kill "everything" only in its own PID namespace: kill(-1) from the host's
+    PID namespace would reach every process of the host."""
+    sentinel = subprocess.Popen(["sleep", "60"])
+    try:
+        for ns in ({"pid": None}, {"pid": f"/proc/{os.getpid()}/ns/pid"}):
+            r = nsrun.run(["/bin/sh", "-c", "echo done"], namespaces=ns, capture_output=True, text=True, timeout=20)
+            assert r.stdout == "done\n" and r.returncode == 0
+            with nsrun.spawn(["/bin/sh", "-c", "sleep 100"], namespaces=ns) as p:
+                assert p.stop(timeout=5) == 128 + signal.SIGTERM
+            assert sentinel.poll() is None, "the init signalled a host process"
+    finally:
+        sentinel.kill()
+        sentinel.wait()

@@ -638,6 +638,20 @@ fn run_shutdown(plan: &Plan, payload: libc::pid_t, payload_status: &mut Option<c
     }
 }
 
+/// Signals every process of the container: kill(-1) when the init is PID 1 of its own PID
+/// namespace (which reaches exactly the processes of that namespace); otherwise only the
+/// payload, since kill(-1) would reach the host's processes.
+fn everything(plan: &Plan, payload: libc::pid_t, sig: c_int) {
+    // SAFETY: kill(2) is async-signal-safe.
+    unsafe {
+        if plan.owns_pid_ns {
+            libc::kill(-1, sig);
+        } else {
+            libc::kill(payload, sig);
+        }
+    }
+}
+
 fn init_loop(plan: &Plan, payload: libc::pid_t) -> ! {
     let mut payload_status: Option<c_int> = None;
     let mut stopping = false;
@@ -657,7 +671,7 @@ fn init_loop(plan: &Plan, payload: libc::pid_t) -> ! {
                     if !stopping {
                         stopping = true;
                         run_shutdown(plan, payload, &mut payload_status);
-                        libc::kill(-1, libc::SIGTERM);
+                        everything(plan, payload, libc::SIGTERM);
                     }
                 } else if sig != libc::SIGCHLD {
                     libc::kill(payload, sig);
@@ -679,7 +693,7 @@ fn init_loop(plan: &Plan, payload: libc::pid_t) -> ! {
                     run_shutdown(plan, payload, &mut payload_status);
                 }
                 // Nothing outlives the payload: kill the rest and reap it.
-                libc::kill(-1, libc::SIGKILL);
+                everything(plan, payload, libc::SIGKILL);
                 while libc::waitpid(-1, std::ptr::null_mut(), 0) > 0 || errno() == libc::EINTR {}
                 libc::_exit(exit_code(status));
             }

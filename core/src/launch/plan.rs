@@ -92,6 +92,9 @@ pub(crate) struct Plan {
     pub null_fd: RawFd,
     pub pass: Vec<(RawFd, RawFd)>,
     pub init: bool,
+    /// The init is PID 1 of a new PID namespace: only then may it signal "every process"
+    /// (kill(-1) from anywhere else would reach the host's processes).
+    pub owns_pid_ns: bool,
     pub interactive: bool,
     pub err_w: RawFd,
     pub parent_pidfd: RawFd,
@@ -637,6 +640,7 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
         null_fd: null.as_raw_fd(),
         pass,
         init: l.init,
+        owns_pid_ns: new(Kind::Pid),
         interactive: l.interactive,
         err_w: err_w.as_raw_fd(),
         parent_pidfd: parent_pidfd.as_raw_fd(),
