@@ -45,6 +45,7 @@ stage:
 	ln -sf libnsrun.so.0 $(STAGE)/lib/libnsrun.so
 	cp -f target/release/libnsrun.a $(STAGE)/lib/libnsrun.a
 	cp -f include/nsrun.h $(STAGE)/include/nsrun.h
+	cp -f target/release/nsrun $(STAGE)/bin/nsrun
 	sed -e 's|@PREFIX@|$(STAGE)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
 	  capi/nsrun.pc.in > $(STAGE)/lib/pkgconfig/nsrun.pc
 

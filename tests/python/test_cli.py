@@ -1,0 +1,185 @@
+"""The nsrun command (issue 5)."""
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+import nsrun
+
+from conftest import ROOT, unique
+from test_launch import _read_until
+
+
+@pytest.fixture(scope="session")
+def nsrun_bin():
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "release", "nsrun")
+
+
+def cli(nsrun_bin, *args, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    kw.setdefault("timeout", 30)
+    return subprocess.run([nsrun_bin, *args], **kw)
+
+
+def test_every_command_has_help(nsrun_bin):
+    for cmd in ([], ["boot"], ["run"], ["enter"], ["ls"], ["netns"], ["netns", "exec"], ["same"], ["link"], ["link", "move"]):
+        r = cli(nsrun_bin, *cmd, "--help")
+        assert r.returncode == 0 and "Usage: nsrun" in r.stdout, cmd
+
+
+def test_interactive_boot_through_a_pty(nsrun_bin, rootfs):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["PS1"] = "router# "
+        os.execv(nsrun_bin, [nsrun_bin, "boot", rootfs])
+    try:
+        _read_until(fd, b"rcS: boot: router up")
+        os.write(fd, b"PS1='router# '\n")
+        _read_until(fd, b"router# ")
+        os.write(fd, b"sleep 1000\n")
+        time.sleep(0.5)
+        os.write(fd, b"\x03")  # ^C reaches sleep, not the shell, not nsrun
+        _read_until(fd, b"router# ")
+        os.write(fd, b"echo alive-$((6*7))\n")
+        _read_until(fd, b"alive-42")
+        os.write(fd, b"exit\n")
+        _read_until(fd, b"rcS: shutdown: stopping")
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_sigterm_to_nsrun_runs_the_shutdown_script(nsrun_bin, rootfs):
+    p = subprocess.Popen([nsrun_bin, "boot", rootfs, "--", "/bin/sh", "-c", "echo payload up; sleep 1000"],
+                         stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    assert p.stdout.readline() == "rcS: boot: router up\n"
+    assert p.stdout.readline() == "payload up\n"
+    p.send_signal(signal.SIGTERM)
+    rest = p.stdout.read()
+    assert p.wait(10) == 128 + signal.SIGTERM
+    assert "rcS: shutdown: stopping" in rest
+
+
+def test_the_seed_mistake_is_impossible(nsrun_bin, rootfs):
+    name = unique("net0")
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        r = cli(nsrun_bin, "boot", rootfs, "--net-new", name, "--", "/bin/true")
+        assert r.returncode == 125
+        assert f"/run/netns/{name} already exists" in r.stderr and f"--net {name}" in r.stderr
+        r = cli(nsrun_bin, "boot", rootfs, "--net", name, "--", "/bin/sh", "-c", "readlink /proc/self/ns/net")
+        assert r.returncode == 0 and str(nsrun.netns.open(name)) in r.stdout.splitlines()
+    finally:
+        assert subprocess.run(["ip", "netns", "del", name]).returncode == 0
+
+
+def test_net_new_creates_and_keeps_the_netns(nsrun_bin, rootfs):
+    name = unique("lab")
+    r = cli(nsrun_bin, "boot", rootfs, "--net-new", name, "--", "/bin/sh", "-c", "ls /sys/class/net")
+    assert r.returncode == 0 and "lo" in r.stdout
+    assert name in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert cli(nsrun_bin, "netns", "del", name).returncode == 0
+
+
+def test_ls_json_and_same_agree_with_ip(nsrun_bin):
+    name = unique("lsn")
+    assert cli(nsrun_bin, "netns", "add", name).returncode == 0
+    try:
+        data = json.loads(cli(nsrun_bin, "ls", "--json").stdout)
+        rows = [n for n in data["namespaces"] if f"/run/netns/{name}" in n["paths"]]
+        assert len(rows) == 1 and rows[0]["type"] == "net" and rows[0]["pids"] == []
+        table = cli(nsrun_bin, "ls", "--type", "net").stdout
+        assert f"/run/netns/{name}" in table
+        assert name in json.loads(cli(nsrun_bin, "netns", "ls", "--json").stdout)
+
+        sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "30"])
+        try:
+            for _ in range(100):
+                ident = subprocess.run(["ip", "netns", "identify", str(sleeper.pid)], capture_output=True, text=True).stdout.strip()
+                if ident == name:
+                    break
+                time.sleep(0.02)
+            assert ident == name
+            assert cli(nsrun_bin, "same", f"/run/netns/{name}", f"{sleeper.pid}:net").returncode == 0
+            assert cli(nsrun_bin, "same", f"{os.getpid()}:net", f"{sleeper.pid}:net").returncode == 1
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+    finally:
+        cli(nsrun_bin, "netns", "del", name)
+
+
+def test_run_enter_and_netns_exec(nsrun_bin, rootfs):
+    r = cli(nsrun_bin, "run", "--pid", "--mount-proc", "--", "ps", "-o", "pid=,comm=")
+    assert r.stdout.split()[:2] == ["1", "nsrun-init"]
+    r = cli(nsrun_bin, "run", "--uts", "--root", rootfs, "--", "/bin/sh", "-c", "hostname x; hostname")
+    assert r.stdout == "x\n" and os.uname().nodename != "x"
+    with nsrun.spawn(["/bin/sh", "-c", "sleep 100"], rootfs=rootfs, hostname="inner", namespaces={"net": "new"}) as p:
+        r = cli(nsrun_bin, "enter", "--target", str(p.pid), "--all", "--", "/bin/sh", "-c", "hostname; ls /proc | grep -c '^[0-9]'; ls /sys/class/net")
+        host, nprocs, ifaces = r.stdout.split()[0], int(r.stdout.split()[1]), r.stdout.split()[2:]
+        assert (host, ifaces) == ("inner", ["lo"]) and nprocs <= 6  # sees the target's /proc
+        p.stop()
+    name = unique("ex")
+    cli(nsrun_bin, "netns", "add", name)
+    try:
+        r = cli(nsrun_bin, "netns", "exec", name, "--", "ls", "/sys/class/net")
+        assert r.stdout.split() == ["lo"]  # a fresh /sys, as ip netns exec gives
+        r = cli(nsrun_bin, "run", f"--net=/run/netns/{name}", "--", "readlink", "/proc/self/ns/net")
+        assert r.stdout.strip() == str(nsrun.netns.open(name))
+    finally:
+        cli(nsrun_bin, "netns", "del", name)
+
+
+def test_net_persist(nsrun_bin, scratch):
+    path = os.path.join(scratch, "kept")
+    r = cli(nsrun_bin, "run", "--net-persist", path, "--", "readlink", "/proc/self/ns/net")
+    assert r.returncode == 0 and r.stdout.strip() == str(nsrun.Namespace.open(path))
+    nsrun.unpersist(path)
+
+
+def test_link_commands(nsrun_bin):
+    name = unique("lk")
+    a, b = f"nc{os.getpid() % 100000}x", f"nc{os.getpid() % 100000}y"
+    cli(nsrun_bin, "netns", "add", name)
+    try:
+        for args in (["veth", a, b, "--ns", name], ["addr", a, "198.18.7.1/24", "--ns", name], ["up", a, "--ns", name],
+                     ["mtu", a, "1400", "--ns", name], ["move", b, "/proc/self/ns/net", "--from", name, "--name", b]):
+            r = cli(nsrun_bin, "link", *args)
+            assert r.returncode == 0, (args, r.stderr)
+        rows = json.loads(cli(nsrun_bin, "link", "ls", "--ns", name, "--json").stdout)
+        mine = [x for x in rows if x["name"] == a][0]
+        assert mine["addresses"][0] == "198.18.7.1/24" and mine["mtu"] == 1400 and mine["up"]
+        assert b in cli(nsrun_bin, "link", "ls").stdout
+        assert cli(nsrun_bin, "link", "del", b).returncode == 0
+    finally:
+        cli(nsrun_bin, "netns", "del", name)
+
+
+def test_errors_name_the_value_and_the_reason(nsrun_bin, rootfs, tmp_path):
+    cases = [
+        (["boot", str(tmp_path / "missing")], 125, str(tmp_path / "missing")),
+        (["boot", rootfs, "--", "/no/such/program"], 127, "/no/such/program: program not found"),
+        (["boot", rootfs, "--", "/etc/hostname"], 126, "/etc/hostname: not executable"),
+        (["boot", rootfs, "--bind", "nocolon", "--", "/bin/true"], 125, '"nocolon"'),
+        (["boot", rootfs, "--net", "no-such-netns-x", "--", "/bin/true"], 125, "/run/netns/no-such-netns-x"),
+        (["netns", "add", "a/b"], 125, "contains '/'"),
+        (["netns", "del", "no-such-netns-x"], 125, "/run/netns/no-such-netns-x"),
+        (["same", "/etc/hostname", "/proc/self/ns/net"], 125, "/etc/hostname: not a namespace file"),
+        (["ls", "--type", "bogus"], 125, "bogus"),
+        (["link", "up", "nosuch0"], 125, "nosuch0: no such interface"),
+        (["enter", "--net", "--", "true"], 125, "--target"),
+    ]
+    for args, code, text in cases:
+        r = cli(nsrun_bin, *args)
+        assert r.returncode == code, (args, r.returncode, r.stderr)
+        assert text in r.stderr, (args, r.stderr)
+        assert r.stderr.startswith("nsrun: ")
