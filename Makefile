@@ -94,10 +94,10 @@ test-python: python stage rootfs
 test: deps lint test-rust test-c test-python
 	@echo "make test: all suites passed"
 
-## demo: the namespace operations on the host, step by step
-demo: deps python rootfs
+## demo: the namespace operations on the host, then `nsrun boot` of the busybox rootfs
+demo: deps python rootfs stage
 	$(PY) examples/python/netns_tour.py
-	$(PY) examples/python/boot_demo.py $(ROOTFS)
+	examples/demo.sh $(STAGE)/bin/nsrun $(ROOTFS)
 
 ## bench: benchmarks against ip, pyroute2 (prints ratios)
 bench: deps python rootfs

@@ -21,7 +21,7 @@ echo "== ps: nsrun's init is PID 1, and only the router's processes are here"; p
 echo "== hostname (set by /etc/rcS)"; hostname
 echo "== network interfaces (a new network namespace: only lo)"; ls /sys/class/net
 echo "== mounts inside"; mount | sed 's/(.*//'
-echo "== kernel settings are read-only inside"; echo 1 > /proc/sys/kernel/sysrq || true
+echo "== kernel settings are read-only inside"; echo demo > /proc/sys/kernel/domainname || true
 """
 print(f"booting {rootfs}: /etc/rcS S boot, then a script, then /etc/rcS K shutdown\n")
 r = nsrun.run(["/bin/sh", "-c", script], rootfs=rootfs, namespaces={"net": "new"},

@@ -85,3 +85,39 @@ def test_boot_demo_runs(rootfs):
     ).stdout
     assert "1 nsrun-init" in out and "rcS: boot: router up" in out and "rcS: shutdown: stopping" in out
     assert "host mounts left behind: none" in out
+
+
+def test_boot_on_host_examples_c_and_python(rootfs, tmp_path):
+    stage = ROOT / "build" / "lib"
+    env = dict(os.environ, PKG_CONFIG_PATH=str(stage / "pkgconfig"), LD_LIBRARY_PATH=str(stage))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "nsrun"], check=True, capture_output=True,
+                           text=True, env=env).stdout.split()
+    exe = tmp_path / "boot_on_host"
+    subprocess.run(["cc", "-Wall", "-Wextra", "-Werror", str(ROOT / "examples/c/boot_on_host.c"), "-o", str(exe), *flags],
+                   check=True)
+    cmd = ["/bin/sh", "-c", "ip -o -4 addr show eth1; ping -c 1 -W 3 198.18.0.2 | grep received"]
+    for argv in ([str(exe)], [os.sys.executable, str(ROOT / "examples/python/boot_on_host.py")]):
+        name = unique("boh")
+        r = subprocess.run(argv + [rootfs, name] + cmd, capture_output=True, text=True, env=env, timeout=60)
+        assert r.returncode == 0, (argv, r.stdout, r.stderr)
+        assert "198.18.0.1/24" in r.stdout and "1 packets received" in r.stdout
+        assert "rcS: boot: router up" in r.stdout and "rcS: shutdown: stopping" in r.stdout
+        assert not os.path.lexists(f"/run/netns/{name}")
+
+
+def test_pytest_plugin_example(rootfs):
+    """The user-style test runs under pytest with the plugin's fixtures (entry point pytest11)."""
+    r = subprocess.run([os.sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        str(ROOT / "examples/python/test_router_example.py")],
+                       capture_output=True, text=True, env=dict(os.environ, NSRUN_ROOTFS=rootfs), timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 passed" in r.stdout
+
+
+def test_make_demo_script(rootfs):
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    r = subprocess.run([str(ROOT / "examples/demo.sh"), str(ROOT / "target/release/nsrun"), rootfs],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 nsrun-init" in r.stdout and "rcS: shutdown: stopping" in r.stdout
+    assert "host mounts left behind: none" in r.stdout
