@@ -115,17 +115,10 @@ struct Rtnl {
 impl Rtnl {
     fn open(op: &'static str, ns: Option<&Namespace>) -> Result<Rtnl> {
         let guard = match ns {
-            Some(ns) if ns.kind() != Kind::Net => {
-                return Err(Error::WrongKind {
-                    path: ns
-                        .path()
-                        .map(|p| p.to_path_buf())
-                        .unwrap_or_else(|| ns.to_string().into()),
-                    expected: Kind::Net,
-                    found: ns.kind(),
-                })
+            Some(ns) => {
+                ns.expect_kind(Kind::Net)?;
+                Some(ns.enter()?)
             }
-            Some(ns) => Some(ns.enter()?),
             None => None,
         };
         let sock = Socket::new(NETLINK_ROUTE);
@@ -328,16 +321,7 @@ pub fn move_to(
     new_name: Option<&str>,
 ) -> Result<()> {
     const OP: &str = "move interface";
-    if target.kind() != Kind::Net {
-        return Err(Error::WrongKind {
-            path: target
-                .path()
-                .map(|p| p.to_path_buf())
-                .unwrap_or_else(|| target.to_string().into()),
-            expected: Kind::Net,
-            found: target.kind(),
-        });
-    }
+    target.expect_kind(Kind::Net)?;
     if let Some(n) = new_name {
         validate_name(OP, n)?;
     }
@@ -373,13 +357,7 @@ pub fn veth(
     validate_name(OP, name)?;
     validate_name(OP, peer)?;
     if let Some(p) = peer_ns {
-        if p.kind() != Kind::Net {
-            return Err(Error::WrongKind {
-                path: p.to_string().into(),
-                expected: Kind::Net,
-                found: p.kind(),
-            });
-        }
+        p.expect_kind(Kind::Net)?;
     }
     let mut rtnl = Rtnl::open(OP, ns)?;
     let mut peer_msg = LinkMessage::default();

@@ -40,11 +40,7 @@ pub fn list_namespaces(kind: Option<Kind>) -> Result<Vec<NamespaceInfo>> {
         };
         for &k in &kinds {
             if let Ok(st) = stat(format!("/proc/{pid}/ns/{k}").as_str()) {
-                let id = NsId {
-                    dev: st.st_dev,
-                    ino: st.st_ino,
-                };
-                slot(&mut found, k, id).pids.push(pid);
+                slot(&mut found, k, NsId::of(&st)).pids.push(pid);
             }
         }
     }
@@ -59,11 +55,7 @@ pub fn list_namespaces(kind: Option<Kind>) -> Result<Vec<NamespaceInfo>> {
             continue;
         }
         let Ok(st) = stat(&mount_point) else { continue };
-        let id = NsId {
-            dev: st.st_dev,
-            ino: st.st_ino,
-        };
-        let info = slot(&mut found, k, id);
+        let info = slot(&mut found, k, NsId::of(&st));
         if !info.paths.contains(&mount_point) {
             info.paths.push(mount_point);
         }

@@ -23,6 +23,16 @@ pub struct NsId {
     pub ino: u64,
 }
 
+impl NsId {
+    /// The identity in a stat of a namespace file.
+    pub(crate) fn of(st: &nix::sys::stat::FileStat) -> NsId {
+        NsId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        }
+    }
+}
+
 /// An open namespace file: `/proc/PID/ns/X`, a persisted bind mount, or a fresh namespace.
 ///
 /// The handle owns its file descriptor (opened `O_CLOEXEC`); the namespace lives at least as long
@@ -96,14 +106,11 @@ impl Namespace {
         let path = PathBuf::from(format!("/proc/thread-self/ns/{entry}"));
         let fd = open(&path, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
             .ctx("open namespace", &path)?;
-        let st = fstat(&fd).ctx("fstat", &path)?;
+        let id = NsId::of(&fstat(&fd).ctx("fstat", &path)?);
         Ok(Namespace {
             fd,
             kind,
-            id: NsId {
-                dev: st.st_dev,
-                ino: st.st_ino,
-            },
+            id,
             path: keep_path.then_some(path),
         })
     }
@@ -162,16 +169,8 @@ impl Namespace {
                 });
             }
         }
-        let st = fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?;
-        Ok(Namespace {
-            fd,
-            kind,
-            id: NsId {
-                dev: st.st_dev,
-                ino: st.st_ino,
-            },
-            path,
-        })
+        let id = NsId::of(&fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?);
+        Ok(Namespace { fd, kind, id, path })
     }
 
     /// Creates a new namespace of `kind`, held only by the returned handle. The caller's own
@@ -228,6 +227,18 @@ impl Namespace {
     /// Gives up the handle and returns its descriptor.
     pub fn into_fd(self) -> OwnedFd {
         self.fd
+    }
+
+    /// [`Error::WrongKind`] unless this namespace is of `kind`.
+    pub(crate) fn expect_kind(&self, kind: Kind) -> Result<()> {
+        if self.kind == kind {
+            return Ok(());
+        }
+        Err(Error::WrongKind {
+            path: self.shown_path(),
+            expected: kind,
+            found: self.kind,
+        })
     }
 
     /// A path for error messages: where it was opened from, or its identity.
