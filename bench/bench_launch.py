@@ -59,13 +59,13 @@ def main():
         order = tools[i % len(tools):] + tools[: i % len(tools)]
         for t in order:
             t0 = time.perf_counter()
-            subprocess.run(COMMANDS[t], check=True)
+            subprocess.run(COMMANDS[t], check=True, stdout=subprocess.DEVNULL)
             times[t].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         nsrun.run(["/bin/true"], rootfs=ROOTFS, namespaces={"net": "new"}, check=True)
         py["nsrun.run"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        subprocess.run(COMMANDS["unshare"], check=True)
+        subprocess.run(COMMANDS["unshare"], check=True, stdout=subprocess.DEVNULL)
         py["subprocess.run(unshare)"].append(time.perf_counter() - t0)
 
     med = {t: statistics.median(v) * 1e3 for t, v in times.items()}
