@@ -5,7 +5,14 @@ use std::time::Instant;
 
 use nsrun::{Kind, Launch, NsMode};
 
-fn main() -> Result<(), nsrun::Error> {
+fn main() {
+    if let Err(e) = launch() {
+        eprintln!("launch: {e}");
+        std::process::exit(125);
+    }
+}
+
+fn launch() -> Result<(), nsrun::Error> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let mut net = false;
     let mut boot = false;

@@ -192,6 +192,11 @@ fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>)
             format!("boot command exited with status {}", libc::WEXITSTATUS(st))
         }
         (Stage::Exec, Errno::ENOENT, _) => "program not found".into(),
+        (Stage::MountPropagation, Errno::EINVAL, _) => {
+            "the launcher's root is not a mount point (is it running in a chroot?): its mount \
+             propagation cannot be made private, so nothing is mounted"
+                .into()
+        }
         (Stage::Exec, Errno::EACCES, _) => "not executable (permission denied)".into(),
         (
             Stage::MountProc | Stage::MountSys | Stage::MountDev | Stage::MountRootfs,

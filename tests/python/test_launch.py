@@ -548,7 +548,7 @@ def test_unprivileged_user_launches_a_rootfs_in_a_user_namespace(rootfs, unprivi
         ["setpriv", f"--reuid={u.pw_uid}", f"--regid={u.pw_gid}", "--clear-groups", "--", exe, rootfs, "/bin/true"],
         capture_output=True, text=True, timeout=30,
     )
-    assert r.returncode != 0 and "EPERM" in r.stderr
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
 
 
 def test_init_in_a_joined_or_inherited_pid_namespace_never_signals_the_host(rootfs):
@@ -565,3 +565,27 @@ def test_init_in_a_joined_or_inherited_pid_namespace_never_signals_the_host(root
     finally:
         sentinel.kill()
         sentinel.wait()
+
+
+def test_a_launcher_in_a_chroot_is_refused_clearly(rootfs, tmp_path):
+    """In a chroot, / is not a mount point, so its propagation cannot be made private: nsrun
+    refuses to mount anything (a mount could otherwise reach a shared host tree) and says why."""
+    exe = os.path.join(ROOT, "target", "debug", "examples", "launch")
+    subprocess.run(["cargo", "build", "-q", "-p", "nsrun", "--example", "launch"], cwd=ROOT, check=True)
+    d = tmp_path / "chroot"
+    (d / "bin").mkdir(parents=True)
+    (d / "proc").mkdir()
+    (d / "dev").mkdir()
+    (d / "dev" / "null").touch()
+    subprocess.run(["cp", exe, str(d / "bin" / "launch")], check=True)
+    libs = subprocess.run(["ldd", exe], capture_output=True, text=True, check=True).stdout
+    for lib in [w for w in libs.split() if w.startswith("/")]:
+        (d / lib.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-L", lib, str(d / lib.lstrip("/"))], check=True)
+    subprocess.run(["cp", "-a", rootfs, str(d / "rootfs")], check=True)
+    script = (f"mount --bind /dev/null {d}/dev/null && mount -t proc proc {d}/proc && "
+              f"exec chroot {d} /bin/launch /rootfs /bin/true")
+    r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 125
+    assert "mount-propagation /: the launcher's root is not a mount point" in r.stderr
