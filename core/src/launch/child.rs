@@ -692,8 +692,11 @@ fn init_loop(plan: &Plan, payload: libc::pid_t) -> ! {
                 if !stopping {
                     run_shutdown(plan, payload, &mut payload_status);
                 }
-                // Nothing outlives the payload: kill the rest and reap it.
-                everything(plan, payload, libc::SIGKILL);
+                // Nothing outlives the payload: kill the rest of our PID namespace and reap it.
+                // (Not `everything`: the payload is reaped, its pid may already be reused.)
+                if plan.owns_pid_ns {
+                    libc::kill(-1, libc::SIGKILL);
+                }
                 while libc::waitpid(-1, std::ptr::null_mut(), 0) > 0 || errno() == libc::EINTR {}
                 libc::_exit(exit_code(status));
             }
