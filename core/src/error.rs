@@ -178,7 +178,8 @@ impl<T> Context<T> for std::io::Result<T> {
     }
 }
 
-fn io_errno(e: &std::io::Error) -> Errno {
+/// The errno of an I/O error (EIO if it carries none).
+pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error().map(Errno::from_raw).unwrap_or(Errno::EIO)
 }
 

@@ -24,7 +24,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use nix::errno::Errno;
 
-use crate::error::{Error, Result};
+use crate::error::{io_errno, Context, Error, Result};
 use crate::{Kind, Namespace};
 
 /// One network interface.
@@ -125,10 +125,9 @@ impl Rtnl {
         if let Some(g) = guard {
             g.leave()?;
         }
-        let mut sock = sock.map_err(|e| io_error(op, e))?;
-        sock.bind_auto().map_err(|e| io_error(op, e))?;
-        sock.connect(&SocketAddr::new(0, 0))
-            .map_err(|e| io_error(op, e))?;
+        let mut sock = sock.ctx_nopath(op)?;
+        sock.bind_auto().ctx_nopath(op)?;
+        sock.connect(&SocketAddr::new(0, 0)).ctx_nopath(op)?;
         Ok(Rtnl { sock, seq: 0 })
     }
 
@@ -146,18 +145,14 @@ impl Rtnl {
         nl.finalize();
         let mut buf = vec![0u8; nl.buffer_len()];
         nl.serialize(&mut buf);
-        self.sock
-            .send(&buf, 0)
-            .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+        self.sock.send(&buf, 0).map_err(|e| io_errno(&e))?;
 
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut out = Vec::new();
         let mut rx = Vec::with_capacity(64 * 1024);
         loop {
             rx.clear();
-            self.sock
-                .recv(&mut rx, 0)
-                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))?;
+            self.sock.recv(&mut rx, 0).map_err(|e| io_errno(&e))?;
             let mut offset = 0;
             while offset < rx.len() {
                 let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&rx[offset..])
@@ -215,10 +210,6 @@ impl Rtnl {
             .map(|_| ())
             .map_err(|e| link_error(op, name, e))
     }
-}
-
-fn io_error(op: &'static str, e: std::io::Error) -> Error {
-    Error::sys_nopath(op, Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)))
 }
 
 fn link_name(link: &LinkMessage) -> String {

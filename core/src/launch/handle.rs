@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::{Kind, Namespace};
 
 /// The signal that asks nsrun's init to shut down (run the shutdown command, then SIGTERM
@@ -160,12 +160,7 @@ impl Child {
 
     /// A handle that can signal the program from another thread while this one waits.
     pub fn signaller(&self) -> Result<Signaller> {
-        let pidfd = self.pidfd.try_clone().map_err(|e| {
-            Error::sys_nopath(
-                "signaller: dup pidfd",
-                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EMFILE)),
-            )
-        })?;
+        let pidfd = self.pidfd.try_clone().ctx_nopath("signaller: dup pidfd")?;
         Ok(Signaller { pidfd })
     }
 

@@ -12,7 +12,7 @@ use nix::errno::Errno;
 use super::handle::Child;
 use super::report::{Record, Stage};
 use super::{spawner, IdMap, Launch, NsMode, Stdio};
-use crate::error::{Error, OptPath, Result};
+use crate::error::{io_errno, Context, Error, OptPath, Result};
 use crate::{sys, Kind};
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -381,13 +381,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
         // Missing mount points are created inside the root, as runc does: parents as
         // directories, the target like its source (EEXIST is fine).
         let source_is_dir = std::fs::metadata(&b.source)
-            .map_err(|e| {
-                Error::sys(
-                    "launch: bind source",
-                    &b.source,
-                    Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-                )
-            })?
+            .ctx("launch: bind source", &b.source)?
             .is_dir();
         let bytes = target.as_bytes();
         for (i, _) in bytes.iter().enumerate().filter(|(_, c)| **c == b'/') {
@@ -487,7 +481,7 @@ fn write_map(pid: i32, file: &str, content: &str) -> Result<()> {
     let path = format!("/proc/{pid}/{file}");
     std::fs::write(&path, content).map_err(|e| Error::Launch {
         stage: Stage::UserMap,
-        errno: Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        errno: io_errno(&e),
         status: None,
         path: OptPath(Some(path.into())),
     })
@@ -565,13 +559,7 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
     }
 
     // Descriptors for the child, all moved high and close-on-exec.
-    let null = high(std::fs::File::open("/dev/null").map_err(|e| {
-        Error::sys(
-            "launch: open",
-            "/dev/null",
-            Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
-        )
-    })?)?;
+    let null = high(std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?)?;
     let mut keep: Vec<OwnedFd> = Vec::new();
     let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
     let mut stdio = [-1; 3];
@@ -621,6 +609,17 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
     let parent_pidfd = unsafe { OwnedFd::from_raw_fd(parent_pidfd) };
     let parent_pidfd = high(&parent_pidfd)?;
 
+    // Every descriptor the child needs; it closes all others right after the clone.
+    let mut keep_fds: Vec<RawFd> = joins.iter().map(|(fd, _)| *fd).collect();
+    keep_fds.extend(stdio.iter().copied().filter(|fd| *fd >= 0));
+    keep_fds.extend(pass.iter().map(|(fd, _)| *fd));
+    keep_fds.push(null.as_raw_fd());
+    keep_fds.push(err_w.as_raw_fd());
+    keep_fds.push(parent_pidfd.as_raw_fd());
+    keep_fds.extend(user_go_r.as_ref().map(|f| f.as_raw_fd()));
+    keep_fds.sort_unstable();
+    keep_fds.dedup();
+
     let plan = Plan {
         clone_flags,
         joins,
@@ -645,22 +644,10 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
         err_w: err_w.as_raw_fd(),
         parent_pidfd: parent_pidfd.as_raw_fd(),
         shutdown_signal: super::handle::shutdown_signal(),
-        keep_fds: Vec::new(),
+        keep_fds,
         child_stack: std::cell::UnsafeCell::new(vec![0u8; 128 * 1024]),
         _env: env_c,
     };
-    let mut plan = plan;
-    let mut needed: Vec<RawFd> = plan.joins.iter().map(|(fd, _)| *fd).collect();
-    needed.extend(plan.stdio.iter().copied().filter(|fd| *fd >= 0));
-    needed.extend(plan.pass.iter().map(|(fd, _)| *fd));
-    needed.extend(
-        [plan.user_go, plan.null_fd, plan.err_w, plan.parent_pidfd]
-            .into_iter()
-            .filter(|fd| *fd >= 0),
-    );
-    needed.sort_unstable();
-    needed.dedup();
-    plan.keep_fds = needed;
 
     let (pid, pidfd) = spawner::clone(&plan)?;
     drop(err_w);

@@ -14,7 +14,7 @@ use nix::errno::Errno;
 
 use super::child;
 use super::plan::Plan;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 struct Job {
     plan: *const Plan,
@@ -48,12 +48,7 @@ fn spawner() -> Result<Sender<Job>> {
                 let _ = job.reply.send(clone3(plan));
             }
         })
-        .map_err(|e| {
-            Error::sys_nopath(
-                "launch: start spawner thread",
-                Errno::from_raw(e.raw_os_error().unwrap_or(libc::EAGAIN)),
-            )
-        })?;
+        .ctx_nopath("launch: start spawner thread")?;
     let _ = SPAWNER.set(Mutex::new(tx));
     let s = SPAWNER.get().expect("just set");
     Ok(s.lock().unwrap_or_else(|p| p.into_inner()).clone())
