@@ -12,7 +12,7 @@ import pytest
 
 import nsrun
 
-from conftest import ROOT, unique
+from conftest import ROOT, unique, wait_for_descendant, wait_until
 from test_launch import _read_until
 
 
@@ -45,9 +45,10 @@ def test_interactive_boot_through_a_pty(nsrun_bin, rootfs):
         os.write(fd, b"PS1='router# '\n")
         _read_until(fd, b"router# ")
         os.write(fd, b"sleep 1000\n")
-        time.sleep(0.5)
+        sleeper = wait_for_descendant(pid, ["sleep", "1000"])
         os.write(fd, b"\x03")  # ^C reaches sleep, not the shell, not nsrun
         _read_until(fd, b"router# ")
+        wait_until(lambda: not os.path.exists(f"/proc/{sleeper}"), what="^C to end sleep")
         os.write(fd, b"echo alive-$((6*7))\n")
         _read_until(fd, b"alive-42")
         os.write(fd, b"exit\n")
