@@ -104,12 +104,8 @@ def test_ls_json_and_same_agree_with_ip(nsrun_bin):
 
         sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "30"])
         try:
-            for _ in range(100):
-                ident = subprocess.run(["ip", "netns", "identify", str(sleeper.pid)], capture_output=True, text=True).stdout.strip()
-                if ident == name:
-                    break
-                time.sleep(0.02)
-            assert ident == name
+            wait_until(lambda: subprocess.run(["ip", "netns", "identify", str(sleeper.pid)], capture_output=True,
+                                              text=True).stdout.strip() == name, what="ip netns exec to enter")
             assert cli(nsrun_bin, "same", f"/run/netns/{name}", f"{sleeper.pid}:net").returncode == 0
             assert cli(nsrun_bin, "same", f"{os.getpid()}:net", f"{sleeper.pid}:net").returncode == 1
         finally:

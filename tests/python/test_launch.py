@@ -389,10 +389,8 @@ def test_launcher_killed_takes_the_container_with_it(rootfs):
     inside = wait_until(both_sleeps, what="both sleeps to run")
     launcher.kill()
     launcher.wait()
-    for _ in range(100):
-        if not any(os.path.exists(f"/proc/{p}") for p in [init] + inside):
-            break
-        time.sleep(0.05)
+    wait_until(lambda: not any(os.path.exists(f"/proc/{p}") for p in [init] + inside),
+               what="the container to die with its launcher")
     for p in [init] + inside:
         assert not os.path.exists(f"/proc/{p}"), f"{p} survived its launcher"
 

@@ -8,7 +8,7 @@ import pytest
 import nsrun
 from nsrun import Kind, Namespace
 
-from conftest import run
+from conftest import run, wait_until
 
 ALL = list(Kind)
 
@@ -170,12 +170,11 @@ def test_parent_and_owner_match_lsns():
     )
     try:
         # The sleeping grandchild is the one inside the new pid namespace.
-        for _ in range(200):
+        def sleeping_grandchild():
             kids = open(f"/proc/{child.pid}/task/{child.pid}/children").read().split()
-            if kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("sleep"):
-                break
-            threading.Event().wait(0.01)
-        pid = int(kids[0])
+            return kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("sleep") and int(kids[0])
+
+        pid = wait_until(sleeping_grandchild, what="unshare's child to run sleep")
         rows = _lsns(pid)
         for kind in ("user", "pid"):
             ns = Namespace.of_pid(pid, kind)
