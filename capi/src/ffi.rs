@@ -20,7 +20,7 @@ impl From<nsrun::Error> for Failure {
     fn from(e: nsrun::Error) -> Self {
         Failure {
             message: e.to_string(),
-            errno: e.errno() as c_int,
+            errno: e.errno().raw(),
         }
     }
 }

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-use nsrun::{EnterGuard, Errno, Error, Kind, Namespace, NsId};
+use nsrun::{EnterGuard, Error, Kind, Namespace, NsId};
 
 // ---------------------------------------------------------------------------------------------
 // Errors: the one mapping from core errors to Python classes.
@@ -24,7 +24,7 @@ fn err_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
 /// `OSError(errno, message, filename)` (so CPython picks FileNotFoundError, PermissionError…),
 /// the nsrun-specific ones the `nsrun.Error` subclass of the same name, with extra attributes.
 fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
-    let errno = e.errno() as i32;
+    let errno = e.errno().raw();
     let message = e.to_string();
     let filename = e.path().map(|p| p.as_os_str().to_os_string());
     let class = match &e {
@@ -74,16 +74,7 @@ impl<T> OrRaise<T> for Result<T, Error> {
 }
 
 fn invalid(py: Python<'_>, what: &'static str, value: String, reason: &'static str) -> PyErr {
-    to_pyerr(
-        py,
-        Error::InvalidArgument {
-            op: "nsrun",
-            what,
-            value,
-            reason,
-            errno: Errno::EINVAL,
-        },
-    )
+    to_pyerr(py, Error::invalid("nsrun", what, value, reason))
 }
 
 // ---------------------------------------------------------------------------------------------
