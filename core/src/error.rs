@@ -251,7 +251,10 @@ mod tests {
         let e = e.with_errno(Errno::EEXIST);
         assert_eq!(e.errno(), Errno::EEXIST);
         let sys = Error::sys("open namespace", "/x", nix::errno::Errno::ENOENT);
-        assert_eq!(sys.to_string(), "open namespace /x: No such file or directory");
+        assert_eq!(
+            sys.to_string(),
+            "open namespace /x: No such file or directory"
+        );
         assert_eq!(sys.path(), Some(Path::new("/x")));
         let nopath = Error::sys_nopath("pipe2", nix::errno::Errno::EMFILE);
         assert_eq!(nopath.to_string(), "pipe2: Too many open files");
