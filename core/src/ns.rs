@@ -228,8 +228,22 @@ impl Namespace {
         self.fd
     }
 
+    /// Another handle on the same namespace (a `F_DUPFD_CLOEXEC` duplicate), with no new check:
+    /// this one was verified when it was opened.
+    pub fn try_clone(&self) -> Result<Namespace> {
+        Ok(Namespace {
+            fd: self
+                .fd
+                .try_clone()
+                .ctx("duplicate namespace descriptor", self.shown_path())?,
+            kind: self.kind,
+            id: self.id,
+            path: self.path.clone(),
+        })
+    }
+
     /// [`Error::WrongKind`] unless this namespace is of `kind`.
-    pub(crate) fn expect_kind(&self, kind: Kind) -> Result<()> {
+    pub fn expect_kind(&self, kind: Kind) -> Result<()> {
         if self.kind == kind {
             return Ok(());
         }

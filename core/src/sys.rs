@@ -41,6 +41,21 @@ pub(crate) fn dup_raw_cloexec(fd: std::os::fd::RawFd) -> Result<OwnedFd, Errno> 
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// A close-on-exec duplicate of descriptor `fd`, which stays the caller's (for handing a
+/// caller's descriptor to [`crate::Launch::pass_fd`]). A negative or closed descriptor is an
+/// [`crate::Error::InvalidArgument`] with EBADF.
+pub fn dup_fd(fd: RawFd) -> Result<OwnedFd> {
+    dup_raw_cloexec(fd).map_err(|errno| {
+        crate::Error::invalid(
+            "duplicate descriptor",
+            "fd",
+            fd.to_string(),
+            "is not an open file descriptor",
+        )
+        .with_errno(crate::Errno::of(errno))
+    })
+}
+
 /// Is `path` on nsfs (a namespace file, or a bind mount of one)? Follows symlinks.
 pub(crate) fn is_nsfs(path: &Path) -> Result<bool, Errno> {
     Ok(statfs(path)?.filesystem_type() == NSFS_MAGIC)
