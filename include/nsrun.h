@@ -453,7 +453,7 @@ int nsrun_launch_interactive(struct nsrun_launch *l, int on);
 struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
 
 /**
- * The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+ * The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn().

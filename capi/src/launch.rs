@@ -366,14 +366,13 @@ pub unsafe extern "C" fn nsrun_launch_spawn(l: *mut nsrun_launch) -> *mut nsrun_
     })
 }
 
-/// The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+/// The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
 ///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn().
 #[no_mangle]
 pub unsafe extern "C" fn nsrun_child_pid(c: *const nsrun_child) -> libc::pid_t {
-    // SAFETY: non-NULL pointers come from nsrun_launch_spawn.
-    unsafe { c.as_ref() }.map_or(-1, |c| c.inner.pid())
+    boundary(|| with_child(c.cast_mut(), "nsrun_child_pid", |c| Ok(c.pid())))
 }
 
 /// Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
