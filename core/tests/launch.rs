@@ -86,7 +86,7 @@ fn failures_before_exec_are_precise() {
             stage: Stage::Exec,
             errno,
             ..
-        } => assert_eq!(*errno, nix::errno::Errno::ENOENT),
+        } => assert_eq!(*errno, nsrun::Errno::ENOENT),
         other => panic!("{other:?}"),
     }
     assert_eq!(err.path(), Some(std::path::Path::new("/no/such")));

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nix::errno::Errno;
-use nsrun::{list_namespaces, same, unpersist, Error, Kind, Namespace};
+use nsrun::{list_namespaces, same, unpersist, Errno, Error, Kind, Namespace};
 
 /// A unique scratch directory, removed (with anything persisted in it) on drop.
 struct Scratch(PathBuf);
@@ -317,7 +316,7 @@ fn enter_affects_only_the_calling_thread_and_restores() {
 }
 
 #[test]
-fn enter_pid_changes_children_only_and_restores() {
+fn enter_uts_moves_the_thread_and_drop_restores() {
     let target = Namespace::create(Kind::Uts).unwrap();
     let host_uts = Namespace::current(Kind::Uts).unwrap();
     let g = target.enter().unwrap();

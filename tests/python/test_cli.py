@@ -29,6 +29,23 @@ def cli(nsrun_bin, *args, **kw):
     return subprocess.run([nsrun_bin, *args], **kw)
 
 
+@pytest.mark.parametrize("kind", list(nsrun.Kind), ids=[k.value for k in nsrun.Kind])
+def test_every_kind_in_ls_same_and_enter(nsrun_bin, kind):
+    me = os.getpid()
+    r = cli(nsrun_bin, "ls", "-t", kind.value, "-J")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["namespaces"]
+    mine = os.readlink(f"/proc/{me}/ns/{kind.value}")
+    assert {row["type"] for row in rows} == {kind.value}
+    assert any(f"{kind.value}:[{row['ns']}]" == mine for row in rows)
+    assert cli(nsrun_bin, "same", f"{me}:{kind.value}", f"/proc/{me}/ns/{kind.value}").returncode == 0
+    # --KIND=PATH reaches that kind (our own namespace: joining it changes nothing).
+    flag = "--mount" if kind is nsrun.Kind.MNT else f"--{kind.value}"
+    if kind is not nsrun.Kind.USER:  # the kernel refuses to "enter" one's own user namespace
+        r = cli(nsrun_bin, "enter", f"{flag}=/proc/{me}/ns/{kind.value}", "--", "/bin/true")
+        assert r.returncode == 0, r.stderr
+
+
 def test_every_command_has_help(nsrun_bin):
     for cmd in ([], ["boot"], ["run"], ["enter"], ["ls"], ["netns"], ["netns", "exec"], ["same"], ["link"], ["link", "move"]):
         r = cli(nsrun_bin, *cmd, "--help")

@@ -12,7 +12,7 @@ use nix::errno::Errno;
 use super::handle::Child;
 use super::report::{Record, Stage};
 use super::{spawner, IdMap, Launch, NsMode, Stdio};
-use crate::error::{io_errno, Context, Error, OptPath, Result};
+use crate::error::{io_errno, Context, Error, Result};
 use crate::{sys, Kind};
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -107,22 +107,17 @@ pub(crate) struct Plan {
 }
 
 fn invalid(value: impl Into<String>, reason: &'static str) -> Error {
-    Error::InvalidArgument {
-        op: "launch",
-        what: "option",
-        value: value.into(),
-        reason,
-        errno: Errno::EINVAL,
-    }
+    Error::invalid("launch", "option", value.into(), reason)
 }
 
 fn cstring(what: &'static str, s: &OsStr) -> Result<CString> {
-    CString::new(s.as_bytes()).map_err(|_| Error::InvalidArgument {
-        op: "launch",
-        what,
-        value: s.to_string_lossy().into_owned(),
-        reason: "contains a NUL byte",
-        errno: Errno::EINVAL,
+    CString::new(s.as_bytes()).map_err(|_| {
+        Error::invalid(
+            "launch",
+            what,
+            s.to_string_lossy().into_owned(),
+            "contains a NUL byte",
+        )
     })
 }
 
@@ -134,13 +129,12 @@ fn relative(what: &'static str, p: &Path) -> Result<CString> {
             Component::RootDir | Component::CurDir => {}
             Component::Normal(n) => parts.push(n.as_bytes()),
             Component::ParentDir | Component::Prefix(_) => {
-                return Err(Error::InvalidArgument {
-                    op: "launch",
+                return Err(Error::invalid(
+                    "launch",
                     what,
-                    value: p.display().to_string(),
-                    reason: "must not contain '..'",
-                    errno: Errno::EINVAL,
-                })
+                    p.display().to_string(),
+                    "must not contain '..'",
+                ))
             }
         }
     }
@@ -483,7 +477,7 @@ fn write_map(pid: i32, file: &str, content: &str) -> Result<()> {
         stage: Stage::UserMap,
         errno: io_errno(&e),
         status: None,
-        path: OptPath(Some(path.into())),
+        path: Some(path.into()),
     })
 }
 
@@ -684,9 +678,9 @@ pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
             let _ = child.wait(None);
             Err(Error::Launch {
                 stage: r.stage(),
-                errno: Errno::from_raw(r.errno),
+                errno: crate::Errno::from_raw(r.errno),
                 status: (r.stage() == Stage::Boot).then_some(r.status),
-                path: OptPath(r.path()),
+                path: r.path(),
             })
         }
     }

@@ -132,8 +132,8 @@ pub(crate) fn clone(plan: &Plan) -> Result<(libc::pid_t, OwnedFd)> {
 fn clone_error(errno: Errno) -> Error {
     Error::Launch {
         stage: super::Stage::Clone,
-        errno,
+        errno: crate::Errno::of(errno),
         status: None,
-        path: crate::error::OptPath(None),
+        path: None,
     }
 }
