@@ -29,7 +29,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
-	install install-files uninstall test-install clean rootfs
+	install install-files uninstall test-install publish-check clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -99,7 +99,7 @@ test-python: python stage rootfs
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 ## test: everything CI runs
-test: deps lint rootfs test-rust test-c test-python test-install
+test: deps lint rootfs test-rust test-c test-python test-install publish-check
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or
@@ -154,6 +154,11 @@ uninstall:
 ## against the installed .pc files (shared, nsrun-static, -static), run nsrun, uninstall
 test-install: cargo-build
 	tests/install.sh
+
+## publish-check: `cargo publish --dry-run` for the crates.io crates (nsrun, nsrun-cli)
+PUBLISHED_CRATES := nsrun nsrun-cli
+publish-check:
+	tests/publish_check.sh $(PUBLISHED_CRATES)
 
 clean:
 	$(CARGO) clean
