@@ -29,7 +29,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
-	install install-files uninstall test-install publish-check clean rootfs
+	install install-files uninstall test-install publish-check wheel wheel-check clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -99,7 +99,7 @@ test-python: python stage rootfs
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 ## test: everything CI runs
-test: deps lint rootfs test-rust test-c test-python test-install publish-check
+test: deps lint rootfs test-rust test-c test-python test-install publish-check wheel-check
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or
@@ -154,6 +154,26 @@ uninstall:
 ## against the installed .pc files (shared, nsrun-static, -static), run nsrun, uninstall
 test-install: cargo-build
 	tests/install.sh
+
+## wheel: the sdist (build/wheels/nsrun-VERSION.tar.gz), and the manylinux2014 wheel built from it
+## with zig (maturin --zig: glibc 2.17 symbols, no docker); its own target dir keeps target/release
+WHEELS := $(STAGE)/wheels
+wheel: $(VENV)/.wheel-ready
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS)/src
+	cd python && $(VENV)/bin/maturin sdist -o $(WHEELS)
+	@# -m: the sdist's timestamps are fixed (reproducible), so give the files fresh ones or cargo
+	@# would reuse an old build of nsrun's own crates from $(TARGET_DIR)/wheel.
+	tar -xzmf $(WHEELS)/nsrun-$(VERSION).tar.gz -C $(WHEELS)/src
+	cd $(WHEELS)/src/nsrun-$(VERSION) && PATH=$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(TARGET_DIR)/wheel \
+	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux2014 -o $(WHEELS)
+	rm -rf $(WHEELS)/src
+$(VENV)/.wheel-ready: $(VENV)/.ready python/requirements-wheel.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r python/requirements-wheel.txt
+	touch $@
+
+## wheel-check: sdist contents, wheel tag (auditwheel), glibc symbols, METADATA, a clean-venv install
+wheel-check: wheel
+	$(PY) tests/wheel_check.py $(WHEELS)
 
 ## publish-check: `cargo publish --dry-run` for the crates.io crates (nsrun, nsrun-cli)
 PUBLISHED_CRATES := nsrun nsrun-cli
