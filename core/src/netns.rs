@@ -80,7 +80,14 @@ fn prepare_run_dir() -> Result<()> {
 }
 
 /// `ip netns add NAME`: creates a network namespace and persists it as `/run/netns/NAME`.
-/// Refuses a name that already holds a namespace ([`Error::AlreadyPersisted`]).
+///
+/// Errors: [`Error::InvalidArgument`] (EINVAL) for a bad name; [`Error::AlreadyPersisted`]
+/// (EEXIST, naming the namespace there) if the name holds a namespace. Concurrent adds of one
+/// name (threads, processes, `ip netns add`): exactly one succeeds, the others get
+/// [`Error::AlreadyPersisted`], and the file holds exactly one mount. An add racing
+/// [`delete`] either comes first, or finds the name free and creates it again. An empty file of
+/// mode 0 left by an add that died halfway is refused with [`Error::InvalidArgument`] (EEXIST)
+/// after 3 s; `rm` it. See [`Namespace::persist`].
 pub fn add(name: &str) -> Result<Namespace> {
     let path = path(name)?;
     prepare_run_dir()?;
@@ -90,11 +97,21 @@ pub fn add(name: &str) -> Result<Namespace> {
 }
 
 /// Opens `/run/netns/NAME` (made by nsrun or by `ip netns add`).
+///
+/// Errors: ENOENT ([`Error::Sys`]) if there is no such name; [`Error::NotANamespace`] if the
+/// file holds no namespace; [`Error::WrongKind`] if it holds another kind. Racing [`add`] or
+/// [`delete`] of the name, it gives the namespace or ENOENT: it waits while an add is
+/// mounting, so never a spurious [`Error::NotANamespace`].
 pub fn open(name: &str) -> Result<Namespace> {
     Namespace::open(path(name)?, Some(Kind::Net))
 }
 
 /// `ip netns delete NAME`, but it also removes mounts other tools stacked on the file.
+///
+/// Errors: ENOENT ([`Error::Sys`]) if there is no such name; [`Error::NotPersisted`] (EINVAL)
+/// if the file holds no namespace (it is then left alone). Concurrent deletes of one name:
+/// exactly one succeeds, the others get ENOENT. A delete racing [`add`] waits for the add to
+/// finish and then deletes it. See [`unpersist`].
 pub fn delete(name: &str) -> Result<()> {
     unpersist(path(name)?)
 }

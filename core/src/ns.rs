@@ -12,8 +12,8 @@ use nix::sys::stat::{fstat, stat, Mode, SFlag};
 use nix::sys::statfs::{fstatfs, NSFS_MAGIC};
 
 use crate::error::{Context, Error, Result};
-use crate::sys;
 use crate::Kind;
+use crate::{persist, sys};
 
 /// The identity of a namespace: the (st_dev, st_ino) of its nsfs inode. Two handles refer to the
 /// same namespace exactly when their ids are equal (`ioctl_ns(2)`, "Namespace identity").
@@ -49,17 +49,47 @@ impl Namespace {
     /// Opens a namespace file and verifies that it is on nsfs and, if `kind` is given, of that
     /// kind. `path` may be `/proc/PID/ns/X`, a file where a namespace was persisted, or
     /// `/proc/PID/fd/N` of a namespace descriptor.
+    ///
+    /// A placeholder (an empty file of mode 0 that a concurrent [`Namespace::persist`] or
+    /// `ip netns add` is about to mount onto, or an unpersist has just unmounted) is waited for,
+    /// at most 3 s: so an open racing a
+    /// persist or unpersist of `path` gives the namespace or ENOENT, never
+    /// [`Error::NotANamespace`].
     pub fn open(path: impl AsRef<Path>, kind: Option<Kind>) -> Result<Namespace> {
         let path = path.as_ref();
-        // stat first: opening a device node or FIFO that is not a namespace can have side effects.
-        let st = stat(path).ctx("open namespace", path)?;
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-            return Err(Error::NotANamespace {
-                path: path.to_path_buf(),
-                what: sys::file_type_name(st.st_mode).to_owned(),
-            });
+        let mut backoff = persist::Backoff::new();
+        loop {
+            // stat first: opening a device node or FIFO that is not a namespace can have side
+            // effects.
+            let st = stat(path).ctx("open namespace", path)?;
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: sys::file_type_name(st.st_mode).to_owned(),
+                });
+            }
+            if persist::is_placeholder(&st) {
+                if backoff.pause() {
+                    continue;
+                }
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: persist::PLACEHOLDER_WHAT.to_owned(),
+                });
+            }
+            match Self::open_unchecked(path, kind) {
+                // Unmounted between the stat and the open: look again (the placeholder check
+                // above waits for its removal), unless it is just a file.
+                Err(Error::NotANamespace { .. })
+                    if stat(path).map_or(true, |st| persist::is_placeholder(&st)) => {}
+                result => return result,
+            }
         }
-        Self::open_unchecked(path, kind)
+    }
+
+    /// Verifies a descriptor of `path` (any kind).
+    pub(crate) fn from_fd_at(fd: OwnedFd, path: &Path) -> Result<Namespace> {
+        Self::verify(fd, None, Some(path.to_path_buf()))
     }
 
     /// Like [`Namespace::open`] for paths known to be namespace links (`/proc/…/ns/…`).
