@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{unshare, CloneFlags};
-use nix::sys::stat::{fstat, stat, Mode, SFlag};
-use nix::sys::statfs::{fstatfs, NSFS_MAGIC};
+use nix::sys::stat::{fstat, stat, FileStat, Mode, SFlag};
+use nix::sys::statfs::fstatfs;
 
 use crate::error::{Context, Error, Result};
 use crate::Kind;
@@ -172,19 +172,29 @@ impl Namespace {
     }
 
     fn verify(fd: OwnedFd, expected: Option<Kind>, path: Option<PathBuf>) -> Result<Namespace> {
-        let shown = || {
-            path.clone()
-                .unwrap_or_else(|| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())))
+        let st = match fstat(&fd) {
+            Ok(st) => st,
+            Err(e) => return Err(Error::sys("fstat", shown_path(&path, &fd), e)),
         };
-        let fs = fstatfs(&fd).map_err(|e| Error::sys("fstatfs", shown(), e))?;
-        if fs.filesystem_type() != NSFS_MAGIC {
-            let st = fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?;
+        Self::verify_stat(fd, st, expected, path)
+    }
+
+    /// [`Namespace::verify`] with the descriptor's stat already read.
+    fn verify_stat(
+        fd: OwnedFd,
+        st: FileStat,
+        expected: Option<Kind>,
+        path: Option<PathBuf>,
+    ) -> Result<Namespace> {
+        let shown = || shown_path(&path, &fd);
+        if !sys::is_nsfs_fd(fd.as_fd(), &st).map_err(|e| Error::sys("fstatfs", shown(), e))? {
+            let magic = fstatfs(&fd).map_err(|e| Error::sys("fstatfs", shown(), e))?;
             return Err(Error::NotANamespace {
                 path: shown(),
                 what: format!(
                     "{} on a filesystem with magic {:#x}",
                     sys::file_type_name(st.st_mode),
-                    fs.filesystem_type().0
+                    magic.filesystem_type().0
                 ),
             });
         }
@@ -199,8 +209,34 @@ impl Namespace {
                 });
             }
         }
-        let id = NsId::of(&fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?);
+        let id = NsId::of(&st);
         Ok(Namespace { fd, kind, id, path })
+    }
+
+    /// Opens a namespace file in a root-owned directory of them (`/run/netns`) the way
+    /// `ip netns` does: straight away, without [`Namespace::open`]'s stat first (only root can put
+    /// a device node there). Waits for a placeholder like [`Namespace::open`].
+    pub(crate) fn open_in_run_dir(path: &Path, kind: Option<Kind>) -> Result<Namespace> {
+        let mut backoff = persist::Backoff::new();
+        loop {
+            let fd = open(
+                path,
+                OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY | OFlag::O_NONBLOCK,
+                Mode::empty(),
+            )
+            .ctx("open namespace", path)?;
+            let st = fstat(&fd).ctx("fstat", path)?;
+            if persist::is_placeholder(&st) {
+                if backoff.pause() {
+                    continue;
+                }
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: persist::PLACEHOLDER_WHAT.to_owned(),
+                });
+            }
+            return Self::verify_stat(fd, st, kind, Some(path.to_path_buf()));
+        }
     }
 
     /// Creates a new namespace of `kind`, held only by the returned handle. The caller's own
@@ -290,6 +326,12 @@ fn unshare_op(kind: Kind) -> &'static str {
         Kind::Cgroup => "unshare cgroup",
         Kind::Time => "unshare time",
     }
+}
+
+/// `path`, or `/proc/self/fd/N` of `fd`, for error messages.
+fn shown_path(path: &Option<PathBuf>, fd: &OwnedFd) -> PathBuf {
+    path.clone()
+        .unwrap_or_else(|| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())))
 }
 
 /// `unshare(2)` on the calling thread, open the new namespace, `setns(2)` back to the one the

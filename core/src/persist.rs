@@ -15,7 +15,7 @@
 //! never from a second lookup. So N concurrent persists of one path give one winner and one
 //! mount; the others get [`Error::AlreadyPersisted`] naming the winner's namespace.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,6 @@ use nix::errno::Errno;
 use nix::fcntl::{open, Flock, FlockArg, OFlag};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sys::stat::{fstat, FileStat, Mode};
-use nix::sys::statfs::{fstatfs, NSFS_MAGIC};
 use nix::unistd::unlink;
 
 use crate::error::{Context, Error, Result};
@@ -89,7 +88,11 @@ impl Namespace {
                 Err(e) => return Err(Error::sys("persist: create", path, e)),
             }
             match settle(path, "persist: open", true)? {
-                Found::Namespace(there) => return Err(already_persisted(path, &there)),
+                Found::Namespace(there) => {
+                    let there =
+                        Namespace::from_fd_at(reopen(&there, path, "persist: open")?, path)?;
+                    return Err(already_persisted(path, &there));
+                }
                 Found::Gone => continue,
                 Found::File(fd, st) => {
                     check_file_target(path, &st)?;
@@ -139,8 +142,8 @@ impl Namespace {
 
 /// What a path holds, read through one descriptor.
 enum Found {
-    /// A namespace is mounted there: the topmost one, opened.
-    Namespace(Namespace),
+    /// A namespace is mounted there: an `O_PATH` descriptor of the topmost one.
+    Namespace(OwnedFd),
     /// No such file (any more).
     Gone,
     /// Something that holds no namespace: an `O_PATH|O_NOFOLLOW` descriptor and its stat.
@@ -192,10 +195,9 @@ fn look(path: &Path, op: &'static str) -> Result<Found> {
     };
     let st = fstat(&fd).ctx(op, path)?;
     if st.st_mode & libc::S_IFMT == libc::S_IFREG
-        && fstatfs(&fd).ctx(op, path)?.filesystem_type() == NSFS_MAGIC
+        && sys::is_nsfs_fd(fd.as_fd(), &st).ctx(op, path)?
     {
-        let ns = reopen(&fd, path, op)?;
-        return Namespace::from_fd_at(ns, path).map(Found::Namespace);
+        return Ok(Found::Namespace(fd));
     }
     Ok(Found::File(fd, st))
 }
