@@ -173,6 +173,9 @@ def main():
 
 SCALE_TOOLS = ["C floor", "nsrun Rust", "nsrun Python", "ip -batch"]
 SCALE_CHUNK = 50
+# The kernel tears a deleted netns down asynchronously, on the same CPUs: pause after each delete
+# chunk so that one tool's teardown is not counted in the next tool's figure.
+DEL_PAUSE = 0.25
 
 
 def scale_op(tool, op, prefix, n):
@@ -213,6 +216,8 @@ def scale(total):
             r = (d + k) % len(SCALE_TOOLS)
             for tool in SCALE_TOOLS[r:] + SCALE_TOOLS[:r]:
                 sec = scale_op(tool, op, name(d, k, tool), size)
+                if op == "del":
+                    time.sleep(DEL_PAUSE)
                 if sec is not None:
                     got[tool].append(sec / size * 1e6)
         for tool, v in got.items():
