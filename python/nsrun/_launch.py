@@ -1,5 +1,6 @@
 """Launching programs in namespaces: nsrun.run (like subprocess.run) and nsrun.spawn -> Process."""
 
+import errno
 import io
 import os
 import selectors
@@ -18,16 +19,45 @@ _INHERIT = -10
 
 __all__ = ["DEVNULL", "PIPE", "Process", "run", "spawn"]
 
+_PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
 _DEFAULT_NAMESPACES = {"mnt": "new", "pid": "new", "uts": "new", "ipc": "new"}
+
+
+def _invalid(message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(errno.EINVAL, message, None)
+
+
+def _fspath(v: Any, what: str) -> Union[str, bytes]:
+    """os.fspath(v) (str, bytes or os.PathLike of either), with a TypeError naming ``what``."""
+    try:
+        return os.fspath(v)
+    except TypeError:
+        raise TypeError(f"{what}: expected str, bytes or os.PathLike object, not {type(v).__name__}") from None
+
+
+def _path(v: Any, what: str) -> Optional[Union[str, bytes]]:
+    return None if v is None else _fspath(v, what)
 
 
 def _argv(argv, what="argv") -> List[Union[str, bytes]]:
     if isinstance(argv, (str, bytes, os.PathLike)):
-        raise InvalidArgumentError(22, f"{what} must be a sequence of arguments, not a string", None)
-    out = [os.fspath(a) for a in argv]
+        raise _invalid(f"{what} must be a sequence of arguments, not a string")
+    try:
+        items = list(argv)
+    except TypeError:
+        raise TypeError(f"{what}: expected a sequence of arguments, not {type(argv).__name__}") from None
+    out = [_fspath(a, f"{what}[{i}]") for i, a in enumerate(items)]
     if not out:
-        raise InvalidArgumentError(22, f"{what} is empty: nothing to run", None)
+        raise _invalid(f"{what} is empty: nothing to run")
     return out
+
+
+def _env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[Union[str, bytes], Union[str, bytes]]]]:
+    """Names and values as str, bytes or os.PathLike, like subprocess."""
+    if env is None:
+        return None
+    return [(_fspath(k, "env name"), _fspath(v, f"env[{k!r}]")) for k, v in env.items()]
 
 
 def _stdio(v, name) -> int:
@@ -39,7 +69,7 @@ def _stdio(v, name) -> int:
         return v
     if hasattr(v, "fileno"):
         return v.fileno()
-    raise InvalidArgumentError(22, f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file", None)
+    raise _invalid(f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file")
 
 
 def _ns_setting(v: Any) -> Any:
@@ -57,7 +87,7 @@ def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
         try:
             kind = Kind(k.value if isinstance(k, Kind) else k)
         except ValueError:
-            raise InvalidArgumentError(22, f"namespaces: {k!r} is not a namespace kind", None) from None
+            raise _invalid(f"namespaces: {k!r} is not a namespace kind") from None
         merged[kind.value] = _ns_setting(v)
     return list(merged.items())
 
@@ -66,13 +96,13 @@ def _mounts(mounts) -> List[Tuple[str, str, bool]]:
     out = []
     for m in mounts or ():
         if not isinstance(m, (tuple, list)) or len(m) not in (2, 3):
-            raise InvalidArgumentError(22, f"mounts: {m!r} must be (source, target[, 'ro'|'rw'|bool])", None)
+            raise _invalid(f"mounts: {m!r} must be (source, target[, 'ro'|'rw'|bool])")
         ro = False
         if len(m) == 3:
             ro = {"ro": True, "rw": False}.get(m[2], m[2]) if isinstance(m[2], str) else bool(m[2])
             if not isinstance(ro, bool):
-                raise InvalidArgumentError(22, f"mounts: {m[2]!r} must be 'ro', 'rw' or a bool", None)
-        out.append((os.fspath(m[0]), os.fspath(m[1]), ro))
+                raise _invalid(f"mounts: {m[2]!r} must be 'ro', 'rw' or a bool")
+        out.append((_fspath(m[0], "mount source"), _fspath(m[1], "mount target"), ro))
     return out
 
 
@@ -218,14 +248,14 @@ class Process:
 
 
 def spawn(
-    argv: Sequence[Union[str, bytes, "os.PathLike[str]"]],
+    argv: Sequence[_PathArg],
     *,
-    rootfs: Optional[Union[str, "os.PathLike[str]"]] = None,
+    rootfs: Optional[_PathArg] = None,
     namespaces: Optional[Mapping[Union[Kind, str], Any]] = None,
     hostname: Optional[str] = None,
     mounts: Optional[Iterable[Tuple[Any, ...]]] = None,
-    env: Optional[Mapping[str, str]] = None,
-    cwd: Optional[Union[str, "os.PathLike[str]"]] = None,
+    env: Optional[Mapping[Union[str, bytes], Union[str, bytes]]] = None,
+    cwd: Optional[_PathArg] = None,
     uid: Optional[int] = None,
     gid: Optional[int] = None,
     uid_map: Optional[Iterable[Tuple[int, int, int]]] = None,
@@ -235,8 +265,8 @@ def spawn(
     stdout: Any = None,
     stderr: Any = None,
     pass_fds: Iterable[int] = (),
-    boot: Optional[Sequence[str]] = None,
-    shutdown: Optional[Sequence[str]] = None,
+    boot: Optional[Sequence[_PathArg]] = None,
+    shutdown: Optional[Sequence[_PathArg]] = None,
     init: bool = True,
     interactive: bool = False,
     host_dev: bool = False,
@@ -254,12 +284,12 @@ def spawn(
     """
     args = _argv(argv)
     options = dict(
-        rootfs=os.fspath(rootfs) if rootfs is not None else None,
+        rootfs=_path(rootfs, "rootfs"),
         namespaces=_namespaces(namespaces),
         hostname=hostname,
         mounts=_mounts(mounts),
-        env=None if env is None else [(os.fsdecode(k), os.fsdecode(v)) for k, v in env.items()],
-        cwd=os.fspath(cwd) if cwd is not None else None,
+        env=_env(env),
+        cwd=_path(cwd, "cwd"),
         uid=uid,
         gid=gid,
         uid_map=list(uid_map or ()),

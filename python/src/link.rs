@@ -1,12 +1,10 @@
 //! Network interfaces across namespaces (`nsrun.link`).
 
-use std::path::PathBuf;
-
 use pyo3::prelude::*;
 
 use nsrun::Namespace;
 
-use crate::convert::{clone_handle, parse_path};
+use crate::convert::{clone_handle, path_arg};
 use crate::errors::{invalid, OrRaise};
 use crate::namespace::PyNamespace;
 
@@ -61,7 +59,7 @@ fn net_target(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option
             return nsrun::netns::open(&s).or_raise(py).map(Some);
         }
     }
-    let path = parse_path(py, obj.extract::<PathBuf>()?)?;
+    let path = path_arg(py, "ns", obj)?;
     Namespace::open(&path, None).or_raise(py).map(Some)
 }
 

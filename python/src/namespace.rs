@@ -2,14 +2,13 @@
 //! namespaces (`same`, `unpersist`, `list_namespaces`, `take_restore_failure`).
 
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use nsrun::{EnterGuard, Kind, Namespace, NsId};
 
-use crate::convert::parse_path;
+use crate::convert::{parse_path, path_arg, PyPath};
 use crate::errors::{to_pyerr, OrRaise};
 use crate::kind::{kind_obj, parse_kind, parse_kind_opt};
 
@@ -80,8 +79,8 @@ impl PyNamespace {
     /// Opens a namespace file and checks it is one (of ``kind``, if given).
     #[staticmethod]
     #[pyo3(signature = (path, kind = None))]
-    fn open(py: Python<'_>, path: PathBuf, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let path = parse_path(py, path)?;
+    fn open(py: Python<'_>, path: PyPath, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let path = parse_path(py, "path", path)?;
         let kind = parse_kind_opt(py, kind)?;
         py.detach(|| Namespace::open(&path, kind))
             .or_raise(py)
@@ -149,8 +148,8 @@ impl PyNamespace {
     }
 
     /// Bind-mounts the namespace onto ``path`` so it outlives every process.
-    fn persist(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let path = parse_path(py, path)?;
+    fn persist(&self, py: Python<'_>, path: PyPath) -> PyResult<()> {
+        let path = parse_path(py, "path", path)?;
         let ns = self.get()?;
         py.detach(|| ns.persist(&path)).or_raise(py)
     }
@@ -293,7 +292,7 @@ fn id_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<NsId> {
     if let Ok(ns) = obj.cast::<PyNamespace>() {
         return Ok(ns.borrow().id);
     }
-    let path = parse_path(py, obj.extract::<PathBuf>()?)?;
+    let path = path_arg(py, "namespace", obj)?;
     Namespace::open(&path, None).map(|n| n.id()).or_raise(py)
 }
 
@@ -305,8 +304,8 @@ pub fn same(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyRes
 
 /// Unmounts every namespace mount stacked on ``path`` and removes the file.
 #[pyfunction]
-pub fn unpersist(py: Python<'_>, path: PathBuf) -> PyResult<()> {
-    let path = parse_path(py, path)?;
+pub fn unpersist(py: Python<'_>, path: PyPath) -> PyResult<()> {
+    let path = parse_path(py, "path", path)?;
     py.detach(|| nsrun::unpersist(&path)).or_raise(py)
 }
 
