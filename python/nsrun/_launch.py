@@ -1,5 +1,6 @@
 """Launching programs in namespaces: nsrun.run (like subprocess.run) and nsrun.spawn -> Process."""
 
+import codecs
 import errno
 import io
 import os
@@ -60,6 +61,14 @@ def _env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[Union[str, byt
     return [(_fspath(k, "env name"), _fspath(v, f"env[{k!r}]")) for k, v in env.items()]
 
 
+def _text_codec(encoding: Optional[str], errors: Optional[str]) -> None:
+    """Looks the codec and the error handler up before anything is started (LookupError)."""
+    if encoding is not None:
+        codecs.lookup(encoding)
+    if errors is not None:
+        codecs.lookup_error(errors)
+
+
 def _stdio(v, name) -> int:
     if v is None:
         return _INHERIT
@@ -116,19 +125,38 @@ class Process:
     def __init__(self, child, args, text, encoding, errors):
         self._child = child
         self.args = args
-        fds = child.take_pipes()
         self._text = text or encoding is not None or errors is not None
-        self.stdin: Optional[IO[Any]] = self._open(fds[0], "wb", encoding, errors)
-        self.stdout: Optional[IO[Any]] = self._open(fds[1], "rb", encoding, errors)
-        self.stderr: Optional[IO[Any]] = self._open(fds[2], "rb", encoding, errors)
+        self.stdin: Optional[IO[Any]] = None
+        self.stdout: Optional[IO[Any]] = None
+        self.stderr: Optional[IO[Any]] = None
+        fds = list(child.take_pipes())
+        try:
+            for i, (name, mode) in enumerate((("stdin", "wb"), ("stdout", "rb"), ("stderr", "rb"))):
+                setattr(self, name, self._open(fds[i], mode, encoding, errors))
+                fds[i] = -1  # owned by the file object now
+        except BaseException:
+            # Nothing half-made survives: close every pipe end, stop and reap the program.
+            for fd in fds:
+                if fd >= 0:
+                    os.close(fd)
+            for f in (self.stdin, self.stdout, self.stderr):
+                if f is not None:
+                    f.close()
+            child.send_signal(signal.SIGKILL)
+            child.wait(None)
+            raise
 
     def _open(self, fd, mode, encoding, errors):
         if fd < 0:
             return None
         f = io.open(fd, mode, buffering=0 if mode == "wb" else -1)
         if self._text:
-            f = io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors or "strict",
-                                 write_through=True, line_buffering=(mode == "wb"))
+            try:
+                f = io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors or "strict",
+                                     write_through=True, line_buffering=(mode == "wb"))
+            except BaseException:
+                f.close()
+                raise
         return f
 
     @property
@@ -283,6 +311,7 @@ def spawn(
     :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``.
     """
     args = _argv(argv)
+    _text_codec(encoding, errors)
     options = dict(
         rootfs=_path(rootfs, "rootfs"),
         namespaces=_namespaces(namespaces),
