@@ -61,6 +61,29 @@ def _env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[Union[str, byt
     return [(_fspath(k, "env name"), _fspath(v, f"env[{k!r}]")) for k, v in env.items()]
 
 
+_ID_MAX = 2**32 - 2  # (uid_t)-1 means "no change" to the kernel: never a real id
+
+
+def _id(v: Any, what: str) -> Optional[int]:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{what}: expected an int, not {type(v).__name__}")
+    if not 0 <= v <= _ID_MAX:
+        raise _invalid(f"{what}: {v} is not a valid id (0 to {_ID_MAX})")
+    return v
+
+
+def _id_map(m: Any, what: str) -> List[Tuple[int, int, int]]:
+    out = []
+    for line in m or ():
+        if not isinstance(line, (tuple, list)) or len(line) != 3:
+            raise _invalid(f"{what}: {line!r} must be (inside, outside, count)")
+        inside, outside, count = (_id(x, what) for x in line)
+        out.append((inside, outside, count))
+    return out
+
+
 def _text_codec(encoding: Optional[str], errors: Optional[str]) -> None:
     """Looks the codec and the error handler up before anything is started (LookupError)."""
     if encoding is not None:
@@ -319,10 +342,10 @@ def spawn(
         mounts=_mounts(mounts),
         env=_env(env),
         cwd=_path(cwd, "cwd"),
-        uid=uid,
-        gid=gid,
-        uid_map=list(uid_map or ()),
-        gid_map=list(gid_map or ()),
+        uid=_id(uid, "uid"),
+        gid=_id(gid, "gid"),
+        uid_map=_id_map(uid_map, "uid_map"),
+        gid_map=_id_map(gid_map, "gid_map"),
         map_root_user=map_root_user,
         stdin=_stdio(stdin, "stdin"),
         stdout=_stdio(stdout, "stdout"),
