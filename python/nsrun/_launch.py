@@ -84,6 +84,17 @@ def _id_map(m: Any, what: str) -> List[Tuple[int, int, int]]:
     return out
 
 
+def _pass_fds(fds: Iterable[Any]) -> List[int]:
+    out = []
+    for fd in fds:
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise TypeError(f"pass_fds: expected file descriptors (int), not {type(fd).__name__}")
+        if not 0 <= fd < 2**31:
+            raise _invalid(f"pass_fds: {fd} is not a file descriptor")
+        out.append(fd)
+    return out
+
+
 def _text_codec(encoding: Optional[str], errors: Optional[str]) -> None:
     """Looks the codec and the error handler up before anything is started (LookupError)."""
     if encoding is not None:
@@ -350,7 +361,7 @@ def spawn(
         stdin=_stdio(stdin, "stdin"),
         stdout=_stdio(stdout, "stdout"),
         stderr=_stdio(stderr, "stderr"),
-        pass_fds=[(fd, fd) for fd in pass_fds],
+        pass_fds=[(fd, fd) for fd in _pass_fds(pass_fds)],
         boot=None if boot is None else _argv(boot, "boot"),
         shutdown=None if shutdown is None else _argv(shutdown, "shutdown"),
         init=init,

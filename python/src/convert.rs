@@ -10,7 +10,7 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
@@ -97,6 +97,22 @@ pub fn path_arg(py: Python<'_>, what: &'static str, obj: &Bound<'_, PyAny>) -> P
         .extract::<PyPath>()
         .map_err(|e| PyTypeError::new_err(format!("{what}: {}", e.value(py))))?;
     parse_path(py, what, path)
+}
+
+/// An integer argument (`what` names it) in the range of `T`: out of range is an
+/// InvalidArgumentError saying which argument, where a bare OverflowError would say neither.
+pub fn int_arg<T>(py: Python<'_>, what: &'static str, obj: &Bound<'_, PyAny>) -> PyResult<T>
+where
+    T: for<'a, 'p> FromPyObject<'a, 'p, Error = PyErr>,
+{
+    obj.extract::<T>().map_err(|e| {
+        if e.is_instance_of::<PyOverflowError>(py) {
+            let shown = obj.repr().map(|r| r.to_string()).unwrap_or_default();
+            invalid(py, what, shown, "is out of range")
+        } else {
+            e
+        }
+    })
 }
 
 /// Another handle on the namespace of a `Namespace` object, checked to be of `kind` if given

@@ -4,7 +4,7 @@ use pyo3::prelude::*;
 
 use nsrun::Namespace;
 
-use crate::convert::{clone_handle, path_arg};
+use crate::convert::{clone_handle, int_arg, path_arg};
 use crate::errors::{invalid, OrRaise};
 use crate::namespace::PyNamespace;
 
@@ -143,9 +143,10 @@ pub fn link_set_state(
 pub fn link_set_mtu(
     py: Python<'_>,
     name: &str,
-    mtu: u32,
+    mtu: &Bound<'_, PyAny>,
     ns: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
+    let mtu: u32 = int_arg(py, "mtu", mtu)?;
     let ns = net_target(py, ns)?;
     py.detach(|| nsrun::link::set_mtu(ns.as_ref(), name, mtu))
         .or_raise(py)

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use nsrun::{EnterGuard, Kind, Namespace, NsId};
 
-use crate::convert::{parse_path, path_arg, PyPath};
+use crate::convert::{int_arg, parse_path, path_arg, PyPath};
 use crate::errors::{to_pyerr, OrRaise};
 use crate::kind::{kind_obj, parse_kind, parse_kind_opt};
 
@@ -89,7 +89,8 @@ impl PyNamespace {
 
     /// The namespace of ``kind`` of process ``pid``.
     #[staticmethod]
-    fn of_pid(py: Python<'_>, pid: i32, kind: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn of_pid(py: Python<'_>, pid: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let pid: i32 = int_arg(py, "pid", pid)?;
         let kind = parse_kind(py, kind)?;
         Namespace::of_pid(pid, kind).or_raise(py).map(Self::wrap)
     }
@@ -113,7 +114,12 @@ impl PyNamespace {
     /// Wraps a duplicate of descriptor ``fd`` (which stays the caller's) after checking it.
     #[staticmethod]
     #[pyo3(signature = (fd, kind = None))]
-    fn from_fd(py: Python<'_>, fd: i32, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn from_fd(
+        py: Python<'_>,
+        fd: &Bound<'_, PyAny>,
+        kind: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let fd: i32 = int_arg(py, "fd", fd)?;
         let kind = parse_kind_opt(py, kind)?;
         Namespace::from_raw_fd_dup(fd, kind)
             .or_raise(py)
