@@ -88,9 +88,12 @@ test-c: stage rootfs
 	  $$(pkg-config --libs nsrun)
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_link.c -o $(STAGE)/tests/test_link \
 	  $$(pkg-config --libs nsrun)
+	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_bad_inputs.c -o $(STAGE)/tests/test_bad_inputs \
+	  $$(pkg-config --libs nsrun)
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_link
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
+	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_bad_inputs
 	tests/c/link_modes.sh
 
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.

@@ -321,7 +321,8 @@ struct nsrun_launch *nsrun_launch_new(const char *const *argv);
 void nsrun_launch_free(struct nsrun_launch *l);
 
 /**
- * Runs the program in this directory as its root (needs a new mount namespace).
+ * Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
+ * is EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
@@ -361,7 +362,8 @@ int nsrun_launch_ns_join(struct nsrun_launch *l, int fd);
 int nsrun_launch_hostname(struct nsrun_launch *l, const char *name);
 
 /**
- * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+ * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
+ * "" is EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -372,7 +374,8 @@ int nsrun_launch_bind(struct nsrun_launch *l,
                       int read_only);
 
 /**
- * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+ * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
+ * empty).
  *
  * # Safety
  * `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
@@ -380,7 +383,7 @@ int nsrun_launch_bind(struct nsrun_launch *l,
 int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 
 /**
- * Working directory inside.
+ * Working directory inside. NULL or "" is EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -388,7 +391,8 @@ int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 int nsrun_launch_cwd(struct nsrun_launch *l, const char *dir);
 
 /**
- * uid and gid the program runs as.
+ * uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
+ * EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -405,6 +409,7 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
 
 /**
  * stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+ * All three are checked before any is set: on failure the builder is unchanged.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -412,7 +417,8 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
 int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stderr_);
 
 /**
- * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+ * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
+ * empty is EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -420,7 +426,7 @@ int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stde
 int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
 
 /**
- * A command run inside after the program, or on nsrun_child_stop().
+ * A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.

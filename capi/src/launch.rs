@@ -49,6 +49,47 @@ fn with_child<T>(
     f(&mut c.inner)
 }
 
+/// A path option of the builder: NULL or "" is EINVAL naming it ("" would mean the cwd, or
+/// for a bind target the root itself).
+///
+/// # Safety
+/// As [`c_path`].
+unsafe fn launch_path<'a>(
+    p: *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<&'a std::path::Path, Failure> {
+    // SAFETY: forwarded contract.
+    let path = unsafe { c_path(p, func, arg) }?;
+    if path.as_os_str().is_empty() {
+        return Err(Failure::new(
+            libc::EINVAL,
+            format!("{func}: {arg} is empty"),
+        ));
+    }
+    Ok(path)
+}
+
+/// A command (argv of the program, boot, shutdown): NULL or empty is EINVAL naming it.
+///
+/// # Safety
+/// As [`c_str_array`].
+unsafe fn command(
+    argv: *const *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<Vec<std::ffi::OsString>, Failure> {
+    // SAFETY: forwarded contract.
+    let argv = unsafe { c_str_array(argv, func, arg) }?;
+    if argv.is_empty() {
+        return Err(Failure::new(
+            libc::EINVAL,
+            format!("{func}: {arg} is empty: nothing to run"),
+        ));
+    }
+    Ok(argv)
+}
+
 /// A new launch of `argv` (NULL-terminated; argv[0] is looked up in PATH inside if it has no
 /// '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
 /// environment inherited. NULL on failure.
@@ -59,13 +100,7 @@ fn with_child<T>(
 pub unsafe extern "C" fn nsrun_launch_new(argv: *const *const c_char) -> *mut nsrun_launch {
     boundary_ptr(|| {
         // SAFETY: forwarded from this function's contract.
-        let argv = unsafe { c_str_array(argv, "nsrun_launch_new", "argv") }?;
-        if argv.is_empty() {
-            return Err(Failure::new(
-                libc::EINVAL,
-                "nsrun_launch_new: argv is empty",
-            ));
-        }
+        let argv = unsafe { command(argv, "nsrun_launch_new", "argv") }?;
         Ok(Box::into_raw(Box::new(nsrun_launch {
             inner: Launch::new(argv),
         })))
@@ -87,7 +122,8 @@ pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
     }
 }
 
-/// Runs the program in this directory as its root (needs a new mount namespace).
+/// Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
+/// is EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
@@ -95,7 +131,7 @@ pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
 pub unsafe extern "C" fn nsrun_launch_rootfs(l: *mut nsrun_launch, path: *const c_char) -> c_int {
     with_launch(l, "nsrun_launch_rootfs", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.rootfs(unsafe { c_path(path, "nsrun_launch_rootfs", "path") }?);
+        l.rootfs(unsafe { launch_path(path, "nsrun_launch_rootfs", "path") }?);
         Ok(())
     })
 }
@@ -168,7 +204,8 @@ pub unsafe extern "C" fn nsrun_launch_hostname(l: *mut nsrun_launch, name: *cons
     })
 }
 
-/// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+/// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
+/// "" is EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -183,8 +220,8 @@ pub unsafe extern "C" fn nsrun_launch_bind(
         // SAFETY: forwarded from this function's contract.
         let (s, t) = unsafe {
             (
-                c_path(source, "nsrun_launch_bind", "source")?,
-                c_path(target, "nsrun_launch_bind", "target")?,
+                launch_path(source, "nsrun_launch_bind", "source")?,
+                launch_path(target, "nsrun_launch_bind", "target")?,
             )
         };
         l.bind(s, t, read_only != 0);
@@ -192,7 +229,8 @@ pub unsafe extern "C" fn nsrun_launch_bind(
     })
 }
 
-/// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+/// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
+/// empty).
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
@@ -208,7 +246,7 @@ pub unsafe extern "C" fn nsrun_launch_env(
         for v in vars {
             use std::os::unix::ffi::{OsStrExt, OsStringExt};
             let b = v.into_vec();
-            let Some(eq) = b.iter().position(|c| *c == b'=') else {
+            let Some(eq) = b.iter().position(|c| *c == b'=').filter(|eq| *eq > 0) else {
                 return Err(Failure::new(
                     libc::EINVAL,
                     format!(
@@ -227,7 +265,7 @@ pub unsafe extern "C" fn nsrun_launch_env(
     })
 }
 
-/// Working directory inside.
+/// Working directory inside. NULL or "" is EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -235,12 +273,13 @@ pub unsafe extern "C" fn nsrun_launch_env(
 pub unsafe extern "C" fn nsrun_launch_cwd(l: *mut nsrun_launch, dir: *const c_char) -> c_int {
     with_launch(l, "nsrun_launch_cwd", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.cwd(unsafe { c_path(dir, "nsrun_launch_cwd", "dir") }?);
+        l.cwd(unsafe { launch_path(dir, "nsrun_launch_cwd", "dir") }?);
         Ok(())
     })
 }
 
-/// uid and gid the program runs as.
+/// uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
+/// EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -251,6 +290,14 @@ pub unsafe extern "C" fn nsrun_launch_user(
     gid: libc::gid_t,
 ) -> c_int {
     with_launch(l, "nsrun_launch_user", |l| {
+        for (what, id) in [("uid", uid), ("gid", gid)] {
+            if id == u32::MAX {
+                return Err(Failure::new(
+                    libc::EINVAL,
+                    format!("nsrun_launch_user: {what} {id} ((uid_t)-1) is not a valid id"),
+                ));
+            }
+        }
         l.user(uid, gid);
         Ok(())
     })
@@ -268,16 +315,31 @@ pub unsafe extern "C" fn nsrun_launch_map_root_user(l: *mut nsrun_launch) -> c_i
     })
 }
 
-fn stdio(v: c_int) -> Result<Stdio, Failure> {
+fn stdio(v: c_int, stream: &str) -> Result<Stdio, Failure> {
     Ok(match v {
         NSRUN_STDIO_INHERIT => Stdio::Inherit,
         NSRUN_STDIO_NULL => Stdio::Null,
         NSRUN_STDIO_PIPE => Stdio::Piped,
-        fd => Stdio::from_raw_fd_dup(fd)?,
+        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).map_err(|e| {
+            Failure::new(
+                e.errno().raw(),
+                format!("nsrun_launch_stdio: {stream}: {e}"),
+            )
+        })?,
+        other => {
+            return Err(Failure::new(
+                libc::EINVAL,
+                format!(
+                    "nsrun_launch_stdio: {stream} {other} is not NSRUN_STDIO_INHERIT, _NULL, \
+                     _PIPE or a descriptor"
+                ),
+            ))
+        }
     })
 }
 
 /// stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+/// All three are checked before any is set: on failure the builder is unchanged.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -289,14 +351,18 @@ pub unsafe extern "C" fn nsrun_launch_stdio(
     stderr_: c_int,
 ) -> c_int {
     with_launch(l, "nsrun_launch_stdio", |l| {
-        l.stdin(stdio(stdin_)?)
-            .stdout(stdio(stdout_)?)
-            .stderr(stdio(stderr_)?);
+        let (i, o, e) = (
+            stdio(stdin_, "stdin")?,
+            stdio(stdout_, "stdout")?,
+            stdio(stderr_, "stderr")?,
+        );
+        l.stdin(i).stdout(o).stderr(e);
         Ok(())
     })
 }
 
-/// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+/// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
+/// empty is EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -307,12 +373,12 @@ pub unsafe extern "C" fn nsrun_launch_boot(
 ) -> c_int {
     with_launch(l, "nsrun_launch_boot", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.boot(unsafe { c_str_array(argv, "nsrun_launch_boot", "argv") }?);
+        l.boot(unsafe { command(argv, "nsrun_launch_boot", "argv") }?);
         Ok(())
     })
 }
 
-/// A command run inside after the program, or on nsrun_child_stop().
+/// A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -323,7 +389,7 @@ pub unsafe extern "C" fn nsrun_launch_shutdown(
 ) -> c_int {
     with_launch(l, "nsrun_launch_shutdown", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.shutdown(unsafe { c_str_array(argv, "nsrun_launch_shutdown", "argv") }?);
+        l.shutdown(unsafe { command(argv, "nsrun_launch_shutdown", "argv") }?);
         Ok(())
     })
 }

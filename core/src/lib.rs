@@ -11,6 +11,7 @@ mod kind;
 pub mod launch;
 pub mod link;
 mod list;
+mod name;
 pub mod netns;
 mod ns;
 mod persist;

@@ -17,6 +17,7 @@ pub const RUN_DIR: &str = "/run/netns";
 /// The file of the named network namespace `name`, after checking the name.
 pub fn path(name: &str) -> Result<PathBuf> {
     validate_name(name)?;
+    crate::name::check_netns_name(name)?;
     Ok(Path::new(RUN_DIR).join(name))
 }
 

@@ -1,12 +1,10 @@
 //! Network interfaces across namespaces (`nsrun.link`).
 
-use std::path::PathBuf;
-
 use pyo3::prelude::*;
 
 use nsrun::Namespace;
 
-use crate::convert::{clone_handle, parse_path};
+use crate::convert::{clone_handle, int_arg, path_arg};
 use crate::errors::{invalid, OrRaise};
 use crate::namespace::PyNamespace;
 
@@ -61,7 +59,7 @@ fn net_target(py: Python<'_>, obj: Option<&Bound<'_, PyAny>>) -> PyResult<Option
             return nsrun::netns::open(&s).or_raise(py).map(Some);
         }
     }
-    let path = parse_path(py, obj.extract::<PathBuf>()?)?;
+    let path = path_arg(py, "ns", obj)?;
     Namespace::open(&path, None).or_raise(py).map(Some)
 }
 
@@ -145,9 +143,10 @@ pub fn link_set_state(
 pub fn link_set_mtu(
     py: Python<'_>,
     name: &str,
-    mtu: u32,
+    mtu: &Bound<'_, PyAny>,
     ns: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
+    let mtu: u32 = int_arg(py, "mtu", mtu)?;
     let ns = net_target(py, ns)?;
     py.detach(|| nsrun::link::set_mtu(ns.as_ref(), name, mtu))
         .or_raise(py)
