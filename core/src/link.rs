@@ -894,7 +894,8 @@ fn parse_route(
         }
         (Some((d, _)), _) => d.is_ipv6(),
         (None, Some(g)) => g.is_ipv6(),
-        (None, None) if dev.is_some() => false,
+        // `ip route del default` needs neither.
+        (None, None) if dev.is_some() || op == "delete route" => false,
         (None, None) => {
             return Err(Error::invalid(
                 op,
