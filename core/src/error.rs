@@ -252,15 +252,11 @@ fn link_message(op: &str, name: &str, netns: &str, errno: Errno) -> String {
         Errno::EEXIST => {
             format!("{op} {name}: an interface of that name already exists in netns {netns}")
         }
-        Errno::EOPNOTSUPP if op == "create vlan" => format!(
-            "{op} {name} in netns {netns}: this kernel has no 802.1Q VLAN support (8021q) \
-             ({})",
-            errno.desc()
-        ),
+        Errno::EOPNOTSUPP if op == "create vlan" => {
+            format!("{op} {name} in netns {netns}: this kernel has no 802.1Q VLAN support (8021q)")
+        }
         Errno::EOPNOTSUPP if op.starts_with("create ") => format!(
-            "{op} {name} in netns {netns}: this kernel does not support that kind of interface \
-             ({})",
-            errno.desc()
+            "{op} {name} in netns {netns}: this kernel does not support that kind of interface"
         ),
         _ => format!("{op} {name} in netns {netns}: {}", errno.desc()),
     }

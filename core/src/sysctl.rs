@@ -62,8 +62,8 @@ fn per_netns_path(op: &'static str, key: &str) -> Result<PathBuf> {
             op,
             "sysctl key",
             key,
-            "is not per network namespace (only net.* keys are): it is the host's; read or \
-             write it for the host explicitly (get_host/set_host, --host)",
+            "is not per network namespace (only net.* keys are): it is the host's; ask for \
+             the host explicitly (Python host=True, nsrun sysctl --host, nsrun_sysctl_*_host)",
         ));
     }
     Ok(path)
