@@ -6,6 +6,12 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use nsrun::Kind;
 
+/// The `nsrun` command line as a clap [`clap::Command`], for man pages, completions and
+/// tests that walk it.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
 #[derive(Parser)]
 #[command(
     name = "nsrun",
