@@ -1,9 +1,10 @@
 //! The `nsrun._nsrun` extension module: conversion between Python and the `nsrun` core only.
 //! One file per concern: errors, kind, convert (shared argument conversion), namespace, netns,
-//! launch, link.
+//! launch, link, cli (the `nsrun` command line for the console script).
 
 use pyo3::prelude::*;
 
+mod cli;
 mod convert;
 mod errors;
 mod kind;
@@ -24,6 +25,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<link::PyInterface>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
+        wrap_pyfunction!(cli::cli_main, m)?,
         wrap_pyfunction!(namespace::same, m)?,
         wrap_pyfunction!(namespace::unpersist, m)?,
         wrap_pyfunction!(namespace::list_namespaces, m)?,
