@@ -15,9 +15,10 @@ export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
 # Debian packages the build and tests use: command -> package.
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db
 PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
+.PHONY: man doc
 .PHONY: build deps venv stage python header lint test test-rust test-c test-python test-repeat demo bench install clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
@@ -36,7 +37,7 @@ $(VENV)/.ready: python/requirements-dev.txt
 	touch $@
 
 ## build: the Rust workspace in release mode, staged as an install tree under build/
-build: stage
+build: stage man
 
 stage:
 	$(CARGO) build --release --workspace
@@ -48,6 +49,18 @@ stage:
 	cp -f target/release/nsrun $(STAGE)/bin/nsrun
 	sed -e 's|@PREFIX@|$(STAGE)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
 	  capi/nsrun.pc.in > $(STAGE)/lib/pkgconfig/nsrun.pc
+
+## man: man pages (nsrun.1, nsrun-CMD.1 per subcommand) and bash/zsh/fish completions, generated
+## from the CLI's clap definition and staged under build/share for `make install`
+SHARE := $(STAGE)/share
+man:
+	$(CARGO) build --release -q -p nsrun-cli
+	rm -rf $(SHARE)/man/man1
+	$(CARGO) run --release -q -p nsrun-cli -- man $(SHARE)/man/man1
+	mkdir -p $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
+	$(CARGO) run --release -q -p nsrun-cli -- completions bash > $(SHARE)/bash-completion/completions/nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions zsh > $(SHARE)/zsh/site-functions/_nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions fish > $(SHARE)/fish/vendor_completions.d/nsrun.fish
 
 ## python: build the extension and install the package into .venv
 python: venv

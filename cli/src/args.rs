@@ -12,11 +12,18 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
+/// The exit statuses, in `nsrun --help` and nsrun(1).
+const EXIT_STATUS: &str = "Exit status: the program's own (128+N if signal N killed it); \
+125 when nsrun itself fails or the command line is wrong; 126 when the program cannot be run; \
+127 when it is not found; 141 when stdout was closed (nsrun ls | head -1). \
+A netns argument is a name in /run/netns (no '/') or a path.";
+
 #[derive(Parser)]
 #[command(
     name = "nsrun",
     version,
-    about = "Linux namespaces done right: boot a rootfs, unshare, nsenter, lsns, ip netns"
+    about = "Linux namespaces done right: boot a rootfs, unshare, nsenter, lsns, ip netns",
+    after_long_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -46,6 +53,18 @@ pub enum Cmd {
     /// Network interfaces across namespaces (what `ip link/addr/route` do).
     #[command(subcommand)]
     Link(LinkCmd),
+    /// Print a shell completion script: `nsrun completions bash > /etc/bash_completion.d/nsrun`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (nsrun.1 and one per subcommand) into DIR (used by `make man`).
+    #[command(hide = true)]
+    Man {
+        /// The directory (created if missing).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]

@@ -1,6 +1,7 @@
 //! One file per command; what several share is here.
 
 mod boot;
+mod docs;
 mod enter;
 mod link;
 mod ls;
@@ -24,6 +25,8 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Netns(c) => netns::netns(c),
         Cmd::Same { a, b } => same::same(&a, &b),
         Cmd::Link(c) => link::link(c),
+        Cmd::Completions { shell } => docs::completions(shell),
+        Cmd::Man { dir } => docs::man(&dir),
     }
 }
 
