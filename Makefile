@@ -70,6 +70,10 @@ python: venv
 header:
 	NSRUN_BLESS=1 $(CARGO) test -q -p nsrun-capi --test header
 
+## doc: the workspace's rustdoc with warnings as errors (core's missing_docs is held by `make lint`)
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps -q
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -106,7 +110,7 @@ test-python: python stage rootfs
 	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 ## test: everything CI runs
-test: deps lint rootfs test-rust test-c test-python
+test: deps lint doc rootfs test-rust test-c test-python
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or
