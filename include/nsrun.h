@@ -170,18 +170,28 @@ extern "C" {
 /**
  * The message of the last failed call on this thread ("" if none). Valid until the next failing
  * call on the same thread; never NULL.
+ *
+ * Errors (errno): none (never fails).
+ * Threads: per thread: each thread has its own last error.
  */
 const char *nsrun_last_error(void);
 
 /**
  * The library version, "MAJOR.MINOR.PATCH" (equals NSRUN_VERSION of the header it was built
  * with).
+ *
+ * Errors (errno): none (never fails).
+ * Threads: safe from any thread.
  */
 const char *nsrun_version(void);
 
 /**
  * Opens a namespace file (/proc/PID/ns/X, a persisted file, /proc/PID/fd/N) and checks it is a
  * namespace, of `kind` unless `kind` is 0. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL `path` NULL, not a namespace file (not on nsfs), or not of `kind`;
+ * ENOENT, EACCES, ELOOP, ENOTDIR… from open(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -190,17 +200,30 @@ int nsrun_ns_open(const char *path, int kind);
 
 /**
  * Opens the namespace of kind `kind` of process `pid`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; ENOENT no such process; EACCES/EPERM not
+ * allowed to inspect it (ptrace access mode).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_open_pid(pid_t pid, int kind);
 
 /**
  * Opens the calling thread's namespace of kind `kind`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; open(2)'s errno for /proc/thread-self/ns/X.
+ * Threads: the calling thread's namespace (/proc/thread-self), which may differ from other
+ * threads'.
  */
 int nsrun_ns_current(int kind);
 
 /**
  * Creates a new namespace of kind `kind`, held by the returned descriptor. The caller's own
  * namespaces are unchanged (safe from a multithreaded process).
+ *
+ * Errors (errno): EINVAL unknown `kind`; EPERM without CAP_SYS_ADMIN; ENOSPC namespace limit
+ * (/proc/sys/user/max_*_namespaces); EUSERS/ENOMEM from unshare(2).
+ * Threads: safe from a multithreaded process (mnt, user and pid are made in a helper); the
+ * caller's namespaces never change.
  */
 int nsrun_ns_create(int kind);
 
@@ -208,6 +231,11 @@ int nsrun_ns_create(int kind);
  * Bind-mounts the namespace `fd` onto `path` so it outlives every process. Fails with EEXIST
  * when `path` already holds a namespace (the message names it); removes a file it created if
  * the mount fails. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `path` NULL or `fd` not a namespace; EEXIST
+ * `path` already holds a namespace (the message names it); ENOENT parent directory missing;
+ * EPERM, EACCES, EBUSY from mount(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -217,6 +245,10 @@ int nsrun_ns_persist(int fd, const char *path);
 /**
  * Unmounts every namespace mount stacked on `path`, then removes the file. Fails with EINVAL
  * when `path` holds no namespace. Returns 0.
+ *
+ * Errors (errno): EINVAL `path` NULL or holds no namespace; ENOENT no such file; EPERM, EBUSY
+ * from umount2(2)/unlink(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -228,16 +260,28 @@ int nsrun_ns_unpersist(const char *path);
  * Returns a new descriptor of the namespace the thread was in before: pass it to
  * nsrun_ns_enter() to go back, then close it. Mount and user namespaces cannot be entered from
  * a multithreaded process (EINVAL, with a message saying so).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace, not of `kind`, or a mnt/user
+ * namespace in a multithreaded process (the message says so); EPERM without CAP_SYS_ADMIN in
+ * the target's user namespace.
+ * Threads: moves the calling thread only (setns(2)); other threads stay where they are. pid
+ * and time namespaces change only what the thread's future children get.
  */
 int nsrun_ns_enter(int fd, int kind);
 
 /**
  * The kind of namespace `fd` (NSRUN_MNT … NSRUN_TIME).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_kind(int fd);
 
 /**
  * Fills `*id` with the identity of namespace `fd`. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `id` NULL or `fd` not a namespace.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `id` is NULL or points to writable memory for one `struct nsrun_ns_id`.
@@ -246,22 +290,37 @@ int nsrun_ns_id(int fd, struct nsrun_ns_id *id);
 
 /**
  * 1 if `a` and `b` are the same namespace, 0 if not, -1 on error.
+ *
+ * Errors (errno): EBADF `a` or `b` not open; EINVAL either is not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_same(int a, int b);
 
 /**
  * The parent of pid or user namespace `fd` (NS_GET_PARENT). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a pid or user namespace; EPERM the parent is
+ * outside the caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_parent(int fd);
 
 /**
  * The user namespace owning namespace `fd` (NS_GET_USERNS). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace; EPERM the owner is outside the
+ * caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_owner(int fd);
 
 /**
  * Calls `visit` for every namespace (of `kind`, or all if 0) that a process is in or that is
  * bind-mounted on a file, like lsns(8). Returns 0, or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL or unknown `kind`; errno of reading /proc or
+ * /proc/self/mountinfo; or the callback's non-zero value, returned as is (errno untouched).
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -272,6 +331,11 @@ int nsrun_ns_list(int kind, nsrun_ns_visit visit, void *arg);
  * `ip netns add NAME`: creates a network namespace persisted as /run/netns/NAME (sharing
  * /run/netns as ip does). EEXIST if NAME already holds one. Returns a new descriptor of it.
  *
+ * Errors (errno): EINVAL `name` NULL, empty, `.`/`..`, containing '/', or over 255 bytes;
+ * EEXIST /run/netns/NAME already holds a namespace; EPERM without CAP_SYS_ADMIN; mount(2)'s
+ * errno.
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -279,6 +343,10 @@ int nsrun_netns_add(const char *name);
 
 /**
  * Opens /run/netns/NAME (made by nsrun or `ip netns add`). Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL bad `name` (as for nsrun_netns_add()) or the file is not a network
+ * namespace; ENOENT no such netns.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
@@ -288,6 +356,10 @@ int nsrun_netns_open(const char *name);
 /**
  * `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
  *
+ * Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;
+ * EPERM, EBUSY from umount2(2).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -296,6 +368,10 @@ int nsrun_netns_delete(const char *name);
 /**
  * Calls `visit` with each name in /run/netns that holds a network namespace, sorted. Returns 0,
  * or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL; errno of reading /run/netns (a missing directory is an
+ * empty list); or the callback's non-zero value, returned as is.
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -307,6 +383,9 @@ int nsrun_netns_list(nsrun_netns_visit visit, void *arg);
  * '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
  * environment inherited. NULL on failure.
  *
+ * Errors (errno): EINVAL `argv` NULL or empty (NULL returned).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
  */
@@ -314,6 +393,9 @@ struct nsrun_launch *nsrun_launch_new(const char *const *argv);
 
 /**
  * Frees a launch. NULL is a no-op.
+ *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the builder.
  *
  * # Safety
  * `l` is NULL or from nsrun_launch_new(), not used afterwards.
@@ -323,6 +405,10 @@ void nsrun_launch_free(struct nsrun_launch *l);
 /**
  * Runs the program in this directory as its root (needs a new mount namespace).
  *
+ * Errors (errno): EINVAL `l` is NULL or `path` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
  */
@@ -330,6 +416,9 @@ int nsrun_launch_rootfs(struct nsrun_launch *l, const char *path);
 
 /**
  * New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
+ *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -339,6 +428,9 @@ int nsrun_launch_ns_new(struct nsrun_launch *l, int kinds);
 /**
  * The launcher's own namespaces of the kinds in `kinds`.
  *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -346,6 +438,9 @@ int nsrun_launch_ns_inherit(struct nsrun_launch *l, int kinds);
 
 /**
  * Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
+ *
+ * Errors (errno): EINVAL `l` is NULL or `fd` not a namespace; EBADF `fd` not open.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -355,6 +450,10 @@ int nsrun_launch_ns_join(struct nsrun_launch *l, int fd);
 /**
  * Hostname in the new UTS namespace.
  *
+ * Errors (errno): EINVAL `l` is NULL, or `name` NULL or not UTF-8; a name the kernel refuses
+ * is reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
  */
@@ -362,6 +461,10 @@ int nsrun_launch_hostname(struct nsrun_launch *l, const char *name);
 
 /**
  * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+ *
+ * Errors (errno): EINVAL `l` is NULL or a string NULL; a missing source or a bad target is
+ * reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -374,6 +477,9 @@ int nsrun_launch_bind(struct nsrun_launch *l,
 /**
  * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
  *
+ * Errors (errno): EINVAL `l` is NULL, `envp` NULL, or an entry without '='.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
  */
@@ -381,6 +487,10 @@ int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 
 /**
  * Working directory inside.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `dir` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -390,6 +500,9 @@ int nsrun_launch_cwd(struct nsrun_launch *l, const char *dir);
 /**
  * uid and gid the program runs as.
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -397,6 +510,9 @@ int nsrun_launch_user(struct nsrun_launch *l, uid_t uid, gid_t gid);
 
 /**
  * A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -406,6 +522,10 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
 /**
  * stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
  *
+ * Errors (errno): EINVAL `l` is NULL; EBADF a value that is neither NSRUN_STDIO_* nor an open
+ * descriptor.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -413,6 +533,9 @@ int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stde
 
 /**
  * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+ *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -422,6 +545,9 @@ int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
 /**
  * A command run inside after the program, or on nsrun_child_stop().
  *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
  */
@@ -430,6 +556,9 @@ int nsrun_launch_shutdown(struct nsrun_launch *l, const char *const *argv);
 /**
  * 0: the program itself is PID 1 (no init). Default 1.
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -437,6 +566,9 @@ int nsrun_launch_init(struct nsrun_launch *l, int on);
 
 /**
  * 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -447,6 +579,15 @@ int nsrun_launch_interactive(struct nsrun_launch *l, int on);
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *
+ * Errors (errno): EINVAL `l` NULL or an inconsistent builder (e.g. a rootfs without a new
+ * mount namespace); otherwise the errno of the step that failed, named with its stage and path
+ * in nsrun_last_error(): ENOENT program or rootfs missing (stage exec: program not found),
+ * EACCES not executable, EPERM without privileges, ECHILD the boot command failed (its status
+ * is in the message).
+ * Threads: safe from a multithreaded process (nothing runs between fork and exec but
+ * async-signal-safe calls); not two at once on the same builder. The launched tree dies when
+ * the launching process dies, whichever thread spawned it.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -454,6 +595,9 @@ struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
 
 /**
  * The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
+ *
+ * Errors (errno): EINVAL `c` is NULL.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn().
@@ -463,6 +607,11 @@ pid_t nsrun_child_pid(const struct nsrun_child *c);
 /**
  * Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
  * closes it. -1 with EBADF if that stream was not piped or was taken already.
+ *
+ * Errors (errno): EINVAL `c` NULL or `which` not 0, 1 or 2; EBADF that stream was not piped or
+ * was taken already.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -474,6 +623,10 @@ int nsrun_child_take_fd(struct nsrun_child *c, int which);
  * (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
  * 0 on timeout, -1 on error.
  *
+ * Errors (errno): EINVAL `c` NULL (a negative `timeout_ms` waits forever); waitid(2)'s errno.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -481,6 +634,10 @@ int nsrun_child_wait(struct nsrun_child *c, int timeout_ms, int *status);
 
 /**
  * Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
+ *
+ * Errors (errno): EINVAL `c` NULL or `sig` not a signal; ESRCH the program has ended.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -491,6 +648,10 @@ int nsrun_child_signal(struct nsrun_child *c, int sig);
  * Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
  * the status as nsrun_child_wait() does.
  *
+ * Errors (errno): EINVAL `c` NULL; errors of nsrun_child_wait().
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -498,6 +659,11 @@ int nsrun_child_stop(struct nsrun_child *c, int grace_ms, int *status);
 
 /**
  * A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
+ *
+ * Errors (errno): EINVAL `c` NULL or unknown `kind`; ESRCH or ENOENT the program has ended
+ * (its namespaces may be gone).
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -507,6 +673,9 @@ int nsrun_child_ns(struct nsrun_child *c, int kind);
 /**
  * Frees the handle; a program still running is killed (with its whole PID namespace) and
  * reaped. NULL is a no-op.
+ *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the handle.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
