@@ -686,6 +686,11 @@ void nsrun_child_free(struct nsrun_child *c);
  * Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.
  * Returns 0, or the first non-zero value `visit` returned.
  *
+ * Errors (errno): EINVAL `visit` NULL or `ns` not a network namespace; EBADF `ns` not open;
+ * netlink's errno; or the callback's non-zero value, returned as is.
+ * Threads: safe from any thread; the dump runs in a helper thread inside `ns`, `visit` on the
+ * calling thread.
+ *
  * # Safety
  * `visit` is a valid function (NULL is refused).
  */
@@ -695,6 +700,11 @@ int nsrun_link_list(int ns, nsrun_link_visit visit, void *arg);
  * Moves interface `name` from namespace `ns_of_link` (-1: the calling thread's) into
  * `target_ns`, renamed to `new_name` unless it is NULL (`ip link set NAME netns T name NEW`).
  *
+ * Errors (errno): EINVAL a NULL or invalid name; ENODEV no such interface in `from`; EEXIST
+ * `new_name` (or the name) is taken in the target; EBADF a descriptor not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NULL (only `new_name`) or NUL-terminated.
  */
@@ -702,6 +712,11 @@ int nsrun_link_move(int ns_of_link, const char *name, int target_ns, const char 
 
 /**
  * Creates a veth pair: `name` in `ns`, `peer` in `peer_ns` (each -1: the calling thread's).
+ *
+ * Errors (errno): EINVAL a NULL or invalid name; EEXIST a name is taken; EBADF a descriptor
+ * not open; EPERM without CAP_NET_ADMIN.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * Strings NUL-terminated.
@@ -711,6 +726,11 @@ int nsrun_link_veth(int ns, const char *name, int peer_ns, const char *peer);
 /**
  * `ip link set NAME up` (`up` != 0) or down, in namespace `ns`.
  *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * `name` NUL-terminated.
  */
@@ -718,6 +738,11 @@ int nsrun_link_set_up(int ns, const char *name, int up);
 
 /**
  * `ip link set NAME mtu MTU` in namespace `ns`.
+ *
+ * Errors (errno): EINVAL `name` NULL or an MTU the device refuses; ENODEV no such interface;
+ * EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.
@@ -727,6 +752,11 @@ int nsrun_link_set_mtu(int ns, const char *name, uint32_t mtu);
 /**
  * `ip addr add CIDR dev NAME` in namespace `ns` (CIDR like "198.18.0.1/24", "fd00::1/64").
  *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface; EEXIST
+ * the address is already there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NUL-terminated.
  */
@@ -734,6 +764,11 @@ int nsrun_link_add_address(int ns, const char *name, const char *cidr);
 
 /**
  * `ip addr del CIDR dev NAME` in namespace `ns`.
+ *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface;
+ * EADDRNOTAVAIL (netlink's) the address is not there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * Strings NUL-terminated.
@@ -744,6 +779,12 @@ int nsrun_link_del_address(int ns, const char *name, const char *cidr);
  * `ip route add DST [via VIA] [dev DEV]` in namespace `ns`; `dst` is "default" or a CIDR;
  * `via` and `dev` may be NULL (not both).
  *
+ * Errors (errno): EINVAL `dst` NULL or malformed, or neither `via` nor `dev`; ENODEV no such
+ * `dev`; ENETUNREACH (netlink's) `via` not reachable; EEXIST the route exists; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
  */
@@ -751,6 +792,11 @@ int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *d
 
 /**
  * `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
+ *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.
