@@ -18,7 +18,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db
 PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: man doc
+.PHONY: man doc test-wheel
 .PHONY: build deps venv stage python header lint test test-rust test-c test-python test-repeat demo bench install clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
@@ -106,8 +106,14 @@ test-c: stage rootfs
 
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2
-test-python: python stage rootfs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+test-python: python stage rootfs test-wheel
+	NSRUN_TEST_WHEEL_DIR=$(STAGE)/test-wheel $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+
+## test-wheel: the wheel tests/python/test_wheel.py installs, built before the suites run (a
+## maturin build beside the suites' own cargo builds races on target/)
+test-wheel: venv
+	rm -rf $(STAGE)/test-wheel
+	cd python && $(VENV)/bin/maturin build --release -q -o $(STAGE)/test-wheel
 
 ## test: everything CI runs
 test: deps lint doc rootfs test-rust test-c test-python

@@ -35,9 +35,12 @@ def _pytest_wheels():
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
     out = tmp_path_factory.mktemp("wheel")
-    maturin = os.path.join(os.path.dirname(sys.executable), "maturin")
-    _run(maturin, "build", "--release", "-q", "-o", str(out / "dist"), cwd=os.path.join(ROOT, "python"), timeout=600)
-    (wheel,) = glob.glob(str(out / "dist" / "nsrun-*.whl"))
+    dist = os.environ.get("NSRUN_TEST_WHEEL_DIR")  # `make test-python` builds it first
+    if not dist:
+        dist = str(out / "dist")
+        maturin = os.path.join(os.path.dirname(sys.executable), "maturin")
+        _run(maturin, "build", "--release", "-q", "-o", dist, cwd=os.path.join(ROOT, "python"), timeout=600)
+    (wheel,) = glob.glob(os.path.join(dist, "nsrun-*.whl"))
     env_dir = out / "venv"
     _run(sys.executable, "-m", "venv", str(env_dir))
     pip = str(env_dir / "bin" / "pip")
