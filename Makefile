@@ -23,13 +23,13 @@ export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
 # Debian packages the build and tests use: command -> package.
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db
 # What libnsrun.a needs (rustc --print native-static-libs), with the static unwinder gcc_eh
 # in place of libgcc_s so that `cc -static` links too.
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
-	install install-files uninstall test-install publish-check wheel wheel-check clean rootfs
+	install install-files uninstall test-install publish-check wheel wheel-check clean rootfs man doc
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -47,7 +47,7 @@ $(VENV)/.ready: python/requirements-dev.txt
 	touch $@
 
 ## build: the Rust workspace in release mode, staged as an install tree under build/
-build: stage
+build: stage man
 
 cargo-build:
 	$(CARGO) build --release --workspace
@@ -57,6 +57,18 @@ stage: cargo-build
 	@$(MAKE) --no-print-directory install-files DESTDIR= PREFIX=$(STAGE) BINDIR=$(STAGE)/bin \
 	  LIBDIR=$(STAGE)/lib INCLUDEDIR=$(STAGE)/include PKGCONFIGDIR=$(STAGE)/lib/pkgconfig
 
+## man: man pages (nsrun.1, nsrun-CMD.1 per subcommand) and bash/zsh/fish completions, generated
+## from the CLI's clap definition and staged under build/share for `make install`
+SHARE := $(STAGE)/share
+man:
+	$(CARGO) build --release -q -p nsrun-cli
+	rm -rf $(SHARE)/man/man1
+	$(CARGO) run --release -q -p nsrun-cli -- man $(SHARE)/man/man1
+	mkdir -p $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
+	$(CARGO) run --release -q -p nsrun-cli -- completions bash > $(SHARE)/bash-completion/completions/nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions zsh > $(SHARE)/zsh/site-functions/_nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions fish > $(SHARE)/fish/vendor_completions.d/nsrun.fish
+
 ## python: build the extension and install the package into .venv
 python: venv
 	cd python && VIRTUAL_ENV=$(VENV) $(VENV)/bin/maturin develop --release -q
@@ -64,6 +76,10 @@ python: venv
 ## header: regenerate include/nsrun.h from capi (commit the result)
 header:
 	NSRUN_BLESS=1 $(CARGO) test -q -p nsrun-capi --test header
+
+## doc: the workspace's rustdoc with warnings as errors (core's missing_docs is held by `make lint`)
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps -q
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -98,11 +114,13 @@ test-c: stage rootfs
 
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2
-test-python: python stage rootfs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+# tests/python/test_wheel.py installs the manylinux wheel `make wheel` builds (before the suites
+# run: a maturin build beside the suites' own cargo builds would race on target/).
+test-python: python stage rootfs wheel
+	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 ## test: everything CI runs
-test: deps lint rootfs test-rust test-c test-python test-install publish-check wheel-check
+test: deps lint doc rootfs test-rust test-c test-python test-install publish-check wheel-check
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or

@@ -226,18 +226,28 @@ extern "C" {
 /**
  * The message of the last failed call on this thread ("" if none). Valid until the next failing
  * call on the same thread; never NULL.
+ *
+ * Errors (errno): none (never fails).
+ * Threads: per thread: each thread has its own last error.
  */
 const char *nsrun_last_error(void);
 
 /**
  * The library version, "MAJOR.MINOR.PATCH" (equals NSRUN_VERSION of the header it was built
  * with).
+ *
+ * Errors (errno): none (never fails).
+ * Threads: safe from any thread.
  */
 const char *nsrun_version(void);
 
 /**
  * Opens a namespace file (/proc/PID/ns/X, a persisted file, /proc/PID/fd/N) and checks it is a
  * namespace, of `kind` unless `kind` is 0. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL `path` NULL, not a namespace file (not on nsfs), or not of `kind`;
+ * ENOENT, EACCES, ELOOP, ENOTDIR… from open(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -246,17 +256,30 @@ int nsrun_ns_open(const char *path, int kind);
 
 /**
  * Opens the namespace of kind `kind` of process `pid`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; ENOENT no such process; EACCES/EPERM not
+ * allowed to inspect it (ptrace access mode).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_open_pid(pid_t pid, int kind);
 
 /**
  * Opens the calling thread's namespace of kind `kind`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; open(2)'s errno for /proc/thread-self/ns/X.
+ * Threads: the calling thread's namespace (/proc/thread-self), which may differ from other
+ * threads'.
  */
 int nsrun_ns_current(int kind);
 
 /**
  * Creates a new namespace of kind `kind`, held by the returned descriptor. The caller's own
  * namespaces are unchanged (safe from a multithreaded process).
+ *
+ * Errors (errno): EINVAL unknown `kind`; EPERM without CAP_SYS_ADMIN; ENOSPC namespace limit
+ * (/proc/sys/user/max_*_namespaces); EUSERS/ENOMEM from unshare(2).
+ * Threads: safe from a multithreaded process (mnt, user and pid are made in a helper); the
+ * caller's namespaces never change.
  */
 int nsrun_ns_create(int kind);
 
@@ -264,6 +287,11 @@ int nsrun_ns_create(int kind);
  * Bind-mounts the namespace `fd` onto `path` so it outlives every process. Fails with EEXIST
  * when `path` already holds a namespace (the message names it); removes a file it created if
  * the mount fails. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `path` NULL or `fd` not a namespace; EEXIST
+ * `path` already holds a namespace (the message names it); ENOENT parent directory missing;
+ * EPERM, EACCES, EBUSY from mount(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -273,6 +301,10 @@ int nsrun_ns_persist(int fd, const char *path);
 /**
  * Unmounts every namespace mount stacked on `path`, then removes the file. Fails with EINVAL
  * when `path` holds no namespace. Returns 0.
+ *
+ * Errors (errno): EINVAL `path` NULL or holds no namespace; ENOENT no such file; EPERM, EBUSY
+ * from umount2(2)/unlink(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -284,16 +316,28 @@ int nsrun_ns_unpersist(const char *path);
  * Returns a new descriptor of the namespace the thread was in before: pass it to
  * nsrun_ns_enter() to go back, then close it. Mount and user namespaces cannot be entered from
  * a multithreaded process (EINVAL, with a message saying so).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace, not of `kind`, or a mnt/user
+ * namespace in a multithreaded process (the message says so); EPERM without CAP_SYS_ADMIN in
+ * the target's user namespace.
+ * Threads: moves the calling thread only (setns(2)); other threads stay where they are. pid
+ * and time namespaces change only what the thread's future children get.
  */
 int nsrun_ns_enter(int fd, int kind);
 
 /**
  * The kind of namespace `fd` (NSRUN_MNT … NSRUN_TIME).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_kind(int fd);
 
 /**
  * Fills `*id` with the identity of namespace `fd`. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `id` NULL or `fd` not a namespace.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `id` is NULL or points to writable memory for one `struct nsrun_ns_id`.
@@ -302,22 +346,37 @@ int nsrun_ns_id(int fd, struct nsrun_ns_id *id);
 
 /**
  * 1 if `a` and `b` are the same namespace, 0 if not, -1 on error.
+ *
+ * Errors (errno): EBADF `a` or `b` not open; EINVAL either is not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_same(int a, int b);
 
 /**
  * The parent of pid or user namespace `fd` (NS_GET_PARENT). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a pid or user namespace; EPERM the parent is
+ * outside the caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_parent(int fd);
 
 /**
  * The user namespace owning namespace `fd` (NS_GET_USERNS). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace; EPERM the owner is outside the
+ * caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_owner(int fd);
 
 /**
  * Calls `visit` for every namespace (of `kind`, or all if 0) that a process is in or that is
  * bind-mounted on a file, like lsns(8). Returns 0, or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL or unknown `kind`; errno of reading /proc or
+ * /proc/self/mountinfo; or the callback's non-zero value, returned as is (errno untouched).
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -328,6 +387,11 @@ int nsrun_ns_list(int kind, nsrun_ns_visit visit, void *arg);
  * `ip netns add NAME`: creates a network namespace persisted as /run/netns/NAME (sharing
  * /run/netns as ip does). EEXIST if NAME already holds one. Returns a new descriptor of it.
  *
+ * Errors (errno): EINVAL `name` NULL, empty, `.`/`..`, containing '/', or over 255 bytes;
+ * EEXIST /run/netns/NAME already holds a namespace; EPERM without CAP_SYS_ADMIN; mount(2)'s
+ * errno.
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -335,6 +399,10 @@ int nsrun_netns_add(const char *name);
 
 /**
  * Opens /run/netns/NAME (made by nsrun or `ip netns add`). Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL bad `name` (as for nsrun_netns_add()) or the file is not a network
+ * namespace; ENOENT no such netns.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
@@ -344,6 +412,10 @@ int nsrun_netns_open(const char *name);
 /**
  * `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
  *
+ * Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;
+ * EPERM, EBUSY from umount2(2).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -352,6 +424,10 @@ int nsrun_netns_delete(const char *name);
 /**
  * Calls `visit` with each name in /run/netns that holds a network namespace, sorted. Returns 0,
  * or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL; errno of reading /run/netns (a missing directory is an
+ * empty list); or the callback's non-zero value, returned as is.
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -363,6 +439,9 @@ int nsrun_netns_list(nsrun_netns_visit visit, void *arg);
  * '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
  * environment inherited. NULL on failure.
  *
+ * Errors (errno): EINVAL `argv` NULL or empty (NULL returned).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
  */
@@ -370,6 +449,9 @@ struct nsrun_launch *nsrun_launch_new(const char *const *argv);
 
 /**
  * Frees a launch. NULL is a no-op.
+ *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the builder.
  *
  * # Safety
  * `l` is NULL or from nsrun_launch_new(), not used afterwards.
@@ -380,6 +462,10 @@ void nsrun_launch_free(struct nsrun_launch *l);
  * Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
  * is EINVAL.
  *
+ * Errors (errno): EINVAL `l` is NULL or `path` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
  */
@@ -387,6 +473,9 @@ int nsrun_launch_rootfs(struct nsrun_launch *l, const char *path);
 
 /**
  * New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
+ *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -396,6 +485,9 @@ int nsrun_launch_ns_new(struct nsrun_launch *l, int kinds);
 /**
  * The launcher's own namespaces of the kinds in `kinds`.
  *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -403,6 +495,9 @@ int nsrun_launch_ns_inherit(struct nsrun_launch *l, int kinds);
 
 /**
  * Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
+ *
+ * Errors (errno): EINVAL `l` is NULL or `fd` not a namespace; EBADF `fd` not open.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -412,6 +507,10 @@ int nsrun_launch_ns_join(struct nsrun_launch *l, int fd);
 /**
  * Hostname in the new UTS namespace.
  *
+ * Errors (errno): EINVAL `l` is NULL, or `name` NULL or not UTF-8; a name the kernel refuses
+ * is reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
  */
@@ -420,6 +519,10 @@ int nsrun_launch_hostname(struct nsrun_launch *l, const char *name);
 /**
  * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
  * "" is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or a string NULL; a missing source or a bad target is
+ * reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -433,6 +536,9 @@ int nsrun_launch_bind(struct nsrun_launch *l,
  * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
  * empty).
  *
+ * Errors (errno): EINVAL `l` is NULL, `envp` NULL, or an entry without '='.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
  */
@@ -440,6 +546,10 @@ int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 
 /**
  * Working directory inside. NULL or "" is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `dir` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -450,6 +560,9 @@ int nsrun_launch_cwd(struct nsrun_launch *l, const char *dir);
  * uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
  * EINVAL.
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -457,6 +570,9 @@ int nsrun_launch_user(struct nsrun_launch *l, uid_t uid, gid_t gid);
 
 /**
  * A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -467,6 +583,10 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
  * stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
  * All three are checked before any is set: on failure the builder is unchanged.
  *
+ * Errors (errno): EINVAL `l` is NULL; EBADF a value that is neither NSRUN_STDIO_* nor an open
+ * descriptor.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -476,6 +596,9 @@ int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stde
  * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
  * empty is EINVAL.
  *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
  */
@@ -483,6 +606,9 @@ int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
 
 /**
  * A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -492,6 +618,9 @@ int nsrun_launch_shutdown(struct nsrun_launch *l, const char *const *argv);
 /**
  * 0: the program itself is PID 1 (no init). Default 1.
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -499,6 +628,9 @@ int nsrun_launch_init(struct nsrun_launch *l, int on);
 
 /**
  * 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -509,6 +641,15 @@ int nsrun_launch_interactive(struct nsrun_launch *l, int on);
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *
+ * Errors (errno): EINVAL `l` NULL or an inconsistent builder (e.g. a rootfs without a new
+ * mount namespace); otherwise the errno of the step that failed, named with its stage and path
+ * in nsrun_last_error(): ENOENT program or rootfs missing (stage exec: program not found),
+ * EACCES not executable, EPERM without privileges, ECHILD the boot command failed (its status
+ * is in the message).
+ * Threads: safe from a multithreaded process (nothing runs between fork and exec but
+ * async-signal-safe calls); not two at once on the same builder. The launched tree dies when
+ * the launching process dies, whichever thread spawned it.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -516,6 +657,9 @@ struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
 
 /**
  * The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
+ *
+ * Errors (errno): EINVAL `c` is NULL.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn().
@@ -525,6 +669,11 @@ pid_t nsrun_child_pid(const struct nsrun_child *c);
 /**
  * Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
  * closes it. -1 with EBADF if that stream was not piped or was taken already.
+ *
+ * Errors (errno): EINVAL `c` NULL or `which` not 0, 1 or 2; EBADF that stream was not piped or
+ * was taken already.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -536,6 +685,10 @@ int nsrun_child_take_fd(struct nsrun_child *c, int which);
  * (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
  * 0 on timeout, -1 on error.
  *
+ * Errors (errno): EINVAL `c` NULL (a negative `timeout_ms` waits forever); waitid(2)'s errno.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -543,6 +696,10 @@ int nsrun_child_wait(struct nsrun_child *c, int timeout_ms, int *status);
 
 /**
  * Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
+ *
+ * Errors (errno): EINVAL `c` NULL or `sig` not a signal; ESRCH the program has ended.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -553,6 +710,10 @@ int nsrun_child_signal(struct nsrun_child *c, int sig);
  * Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
  * the status as nsrun_child_wait() does.
  *
+ * Errors (errno): EINVAL `c` NULL; errors of nsrun_child_wait().
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -560,6 +721,11 @@ int nsrun_child_stop(struct nsrun_child *c, int grace_ms, int *status);
 
 /**
  * A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
+ *
+ * Errors (errno): EINVAL `c` NULL or unknown `kind`; ESRCH or ENOENT the program has ended
+ * (its namespaces may be gone).
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -570,6 +736,9 @@ int nsrun_child_ns(struct nsrun_child *c, int kind);
  * Frees the handle; a program still running is killed (with its whole PID namespace) and
  * reaped. NULL is a no-op.
  *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the handle.
+ *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
  */
@@ -578,6 +747,11 @@ void nsrun_child_free(struct nsrun_child *c);
 /**
  * Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.
  * Returns 0, or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL or `ns` not a network namespace; EBADF `ns` not open;
+ * netlink's errno; or the callback's non-zero value, returned as is.
+ * Threads: safe from any thread; the dump runs in a helper thread inside `ns`, `visit` on the
+ * calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused).
@@ -588,6 +762,11 @@ int nsrun_link_list(int ns, nsrun_link_visit visit, void *arg);
  * Moves interface `name` from namespace `ns_of_link` (-1: the calling thread's) into
  * `target_ns`, renamed to `new_name` unless it is NULL (`ip link set NAME netns T name NEW`).
  *
+ * Errors (errno): EINVAL a NULL or invalid name; ENODEV no such interface in `from`; EEXIST
+ * `new_name` (or the name) is taken in the target; EBADF a descriptor not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NULL (only `new_name`) or NUL-terminated.
  */
@@ -595,6 +774,11 @@ int nsrun_link_move(int ns_of_link, const char *name, int target_ns, const char 
 
 /**
  * Creates a veth pair: `name` in `ns`, `peer` in `peer_ns` (each -1: the calling thread's).
+ *
+ * Errors (errno): EINVAL a NULL or invalid name; EEXIST a name is taken; EBADF a descriptor
+ * not open; EPERM without CAP_NET_ADMIN.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * Strings NUL-terminated.
@@ -604,6 +788,11 @@ int nsrun_link_veth(int ns, const char *name, int peer_ns, const char *peer);
 /**
  * `ip link set NAME up` (`up` != 0) or down, in namespace `ns`.
  *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * `name` NUL-terminated.
  */
@@ -611,6 +800,11 @@ int nsrun_link_set_up(int ns, const char *name, int up);
 
 /**
  * `ip link set NAME mtu MTU` in namespace `ns`.
+ *
+ * Errors (errno): EINVAL `name` NULL or an MTU the device refuses; ENODEV no such interface;
+ * EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.
@@ -620,6 +814,11 @@ int nsrun_link_set_mtu(int ns, const char *name, uint32_t mtu);
 /**
  * `ip addr add CIDR dev NAME` in namespace `ns` (CIDR like "198.18.0.1/24", "fd00::1/64").
  *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface; EEXIST
+ * the address is already there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NUL-terminated.
  */
@@ -627,6 +826,11 @@ int nsrun_link_add_address(int ns, const char *name, const char *cidr);
 
 /**
  * `ip addr del CIDR dev NAME` in namespace `ns`.
+ *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface;
+ * EADDRNOTAVAIL (netlink's) the address is not there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * Strings NUL-terminated.
@@ -641,6 +845,12 @@ int nsrun_link_del_address(int ns, const char *name, const char *cidr);
  * netns lab"), ENETUNREACH the gateway is on no connected network, ENODEV no interface `dev`,
  * EINVAL a malformed prefix or address, mixed families, or `dst` NULL, EBADF `ns` is not open.
  * Thread: the calling thread's namespace is unchanged on return; other threads are unaffected.
+ *
+ * Errors (errno): EINVAL `dst` NULL or malformed, or neither `via` nor `dev`; ENODEV no such
+ * `dev`; ENETUNREACH (netlink's) `via` not reachable; EEXIST the route exists; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -730,6 +940,11 @@ int nsrun_link_vlan(int ns, const char *parent, uint32_t id, const char *name);
 
 /**
  * `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
+ *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.

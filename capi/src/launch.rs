@@ -94,6 +94,9 @@ unsafe fn command(
 /// '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
 /// environment inherited. NULL on failure.
 ///
+/// Errors (errno): EINVAL `argv` NULL or empty (NULL returned).
+/// Threads: safe from any thread.
+///
 /// # Safety
 /// `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
 #[no_mangle]
@@ -108,6 +111,9 @@ pub unsafe extern "C" fn nsrun_launch_new(argv: *const *const c_char) -> *mut ns
 }
 
 /// Frees a launch. NULL is a no-op.
+///
+/// Errors (errno): none (NULL is a no-op).
+/// Threads: not while another thread uses the builder.
 ///
 /// # Safety
 /// `l` is NULL or from nsrun_launch_new(), not used afterwards.
@@ -124,6 +130,10 @@ pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
 
 /// Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
 /// is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `path` NULL; a missing directory is reported by
+/// nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
@@ -152,6 +162,9 @@ fn each_kind(kinds: c_int, func: &str) -> Result<Vec<Kind>, Failure> {
 
 /// New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
 ///
+/// Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -165,6 +178,9 @@ pub unsafe extern "C" fn nsrun_launch_ns_new(l: *mut nsrun_launch, kinds: c_int)
 }
 
 /// The launcher's own namespaces of the kinds in `kinds`.
+///
+/// Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -180,6 +196,9 @@ pub unsafe extern "C" fn nsrun_launch_ns_inherit(l: *mut nsrun_launch, kinds: c_
 
 /// Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
 ///
+/// Errors (errno): EINVAL `l` is NULL or `fd` not a namespace; EBADF `fd` not open.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -192,6 +211,10 @@ pub unsafe extern "C" fn nsrun_launch_ns_join(l: *mut nsrun_launch, fd: c_int) -
 }
 
 /// Hostname in the new UTS namespace.
+///
+/// Errors (errno): EINVAL `l` is NULL, or `name` NULL or not UTF-8; a name the kernel refuses
+/// is reported by nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
@@ -206,6 +229,10 @@ pub unsafe extern "C" fn nsrun_launch_hostname(l: *mut nsrun_launch, name: *cons
 
 /// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
 /// "" is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or a string NULL; a missing source or a bad target is
+/// reported by nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -231,6 +258,9 @@ pub unsafe extern "C" fn nsrun_launch_bind(
 
 /// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
 /// empty).
+///
+/// Errors (errno): EINVAL `l` is NULL, `envp` NULL, or an entry without '='.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
@@ -267,6 +297,10 @@ pub unsafe extern "C" fn nsrun_launch_env(
 
 /// Working directory inside. NULL or "" is EINVAL.
 ///
+/// Errors (errno): EINVAL `l` is NULL or `dir` NULL; a missing directory is reported by
+/// nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
 #[no_mangle]
@@ -280,6 +314,9 @@ pub unsafe extern "C" fn nsrun_launch_cwd(l: *mut nsrun_launch, dir: *const c_ch
 
 /// uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
 /// EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -304,6 +341,9 @@ pub unsafe extern "C" fn nsrun_launch_user(
 }
 
 /// A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -341,6 +381,10 @@ fn stdio(v: c_int, stream: &str) -> Result<Stdio, Failure> {
 /// stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
 /// All three are checked before any is set: on failure the builder is unchanged.
 ///
+/// Errors (errno): EINVAL `l` is NULL; EBADF a value that is neither NSRUN_STDIO_* nor an open
+/// descriptor.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -364,6 +408,9 @@ pub unsafe extern "C" fn nsrun_launch_stdio(
 /// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
 /// empty is EINVAL.
 ///
+/// Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
 #[no_mangle]
@@ -379,6 +426,9 @@ pub unsafe extern "C" fn nsrun_launch_boot(
 }
 
 /// A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -396,6 +446,9 @@ pub unsafe extern "C" fn nsrun_launch_shutdown(
 
 /// 0: the program itself is PID 1 (no init). Default 1.
 ///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -407,6 +460,9 @@ pub unsafe extern "C" fn nsrun_launch_init(l: *mut nsrun_launch, on: c_int) -> c
 }
 
 /// 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -421,6 +477,15 @@ pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_in
 /// Starts the program; returns once it runs (after the boot command). NULL on failure, with
 /// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
 ///
+/// Errors (errno): EINVAL `l` NULL or an inconsistent builder (e.g. a rootfs without a new
+/// mount namespace); otherwise the errno of the step that failed, named with its stage and path
+/// in nsrun_last_error(): ENOENT program or rootfs missing (stage exec: program not found),
+/// EACCES not executable, EPERM without privileges, ECHILD the boot command failed (its status
+/// is in the message).
+/// Threads: safe from a multithreaded process (nothing runs between fork and exec but
+/// async-signal-safe calls); not two at once on the same builder. The launched tree dies when
+/// the launching process dies, whichever thread spawned it.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -434,6 +499,9 @@ pub unsafe extern "C" fn nsrun_launch_spawn(l: *mut nsrun_launch) -> *mut nsrun_
 
 /// The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
 ///
+/// Errors (errno): EINVAL `c` is NULL.
+/// Threads: safe from any thread.
+///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn().
 #[no_mangle]
@@ -443,6 +511,11 @@ pub unsafe extern "C" fn nsrun_child_pid(c: *const nsrun_child) -> libc::pid_t {
 
 /// Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
 /// closes it. -1 with EBADF if that stream was not piped or was taken already.
+///
+/// Errors (errno): EINVAL `c` NULL or `which` not 0, 1 or 2; EBADF that stream was not piped or
+/// was taken already.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
 ///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
@@ -483,6 +556,10 @@ fn store_status(status: *mut c_int, s: nsrun::ExitStatus) {
 /// (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
 /// 0 on timeout, -1 on error.
 ///
+/// Errors (errno): EINVAL `c` NULL (a negative `timeout_ms` waits forever); waitid(2)'s errno.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn(); `status` NULL or writable.
 #[no_mangle]
@@ -505,6 +582,10 @@ pub unsafe extern "C" fn nsrun_child_wait(
 
 /// Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
 ///
+/// Errors (errno): EINVAL `c` NULL or `sig` not a signal; ESRCH the program has ended.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
 #[no_mangle]
@@ -518,6 +599,10 @@ pub unsafe extern "C" fn nsrun_child_signal(c: *mut nsrun_child, sig: c_int) -> 
 
 /// Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
 /// the status as nsrun_child_wait() does.
+///
+/// Errors (errno): EINVAL `c` NULL; errors of nsrun_child_wait().
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
 ///
 /// # Safety
 /// `c` from nsrun_launch_spawn(); `status` NULL or writable.
@@ -538,6 +623,11 @@ pub unsafe extern "C" fn nsrun_child_stop(
 
 /// A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
 ///
+/// Errors (errno): EINVAL `c` NULL or unknown `kind`; ESRCH or ENOENT the program has ended
+/// (its namespaces may be gone).
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
 #[no_mangle]
@@ -551,6 +641,9 @@ pub unsafe extern "C" fn nsrun_child_ns(c: *mut nsrun_child, kind: c_int) -> c_i
 
 /// Frees the handle; a program still running is killed (with its whole PID namespace) and
 /// reaped. NULL is a no-op.
+///
+/// Errors (errno): none (NULL is a no-op).
+/// Threads: not while another thread uses the handle.
 ///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn(), not used afterwards.

@@ -62,6 +62,11 @@ pub type nsrun_link_visit =
 /// Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.
 /// Returns 0, or the first non-zero value `visit` returned.
 ///
+/// Errors (errno): EINVAL `visit` NULL or `ns` not a network namespace; EBADF `ns` not open;
+/// netlink's errno; or the callback's non-zero value, returned as is.
+/// Threads: safe from any thread; the dump runs in a helper thread inside `ns`, `visit` on the
+/// calling thread.
+///
 /// # Safety
 /// `visit` is a valid function (NULL is refused).
 #[no_mangle]
@@ -122,6 +127,11 @@ fn visit_interfaces(
 /// Moves interface `name` from namespace `ns_of_link` (-1: the calling thread's) into
 /// `target_ns`, renamed to `new_name` unless it is NULL (`ip link set NAME netns T name NEW`).
 ///
+/// Errors (errno): EINVAL a NULL or invalid name; ENODEV no such interface in `from`; EEXIST
+/// `new_name` (or the name) is taken in the target; EBADF a descriptor not open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
+///
 /// # Safety
 /// Strings NULL (only `new_name`) or NUL-terminated.
 #[no_mangle]
@@ -145,6 +155,11 @@ pub unsafe extern "C" fn nsrun_link_move(
 
 /// Creates a veth pair: `name` in `ns`, `peer` in `peer_ns` (each -1: the calling thread's).
 ///
+/// Errors (errno): EINVAL a NULL or invalid name; EEXIST a name is taken; EBADF a descriptor
+/// not open; EPERM without CAP_NET_ADMIN.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
+///
 /// # Safety
 /// Strings NUL-terminated.
 #[no_mangle]
@@ -165,6 +180,11 @@ pub unsafe extern "C" fn nsrun_link_veth(
 
 /// `ip link set NAME up` (`up` != 0) or down, in namespace `ns`.
 ///
+/// Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+/// open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
+///
 /// # Safety
 /// `name` NUL-terminated.
 #[no_mangle]
@@ -184,6 +204,11 @@ pub unsafe extern "C" fn nsrun_link_set_up(ns: c_int, name: *const c_char, up: c
 
 /// `ip link set NAME mtu MTU` in namespace `ns`.
 ///
+/// Errors (errno): EINVAL `name` NULL or an MTU the device refuses; ENODEV no such interface;
+/// EBADF `ns` not open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
+///
 /// # Safety
 /// `name` NUL-terminated.
 #[no_mangle]
@@ -197,6 +222,11 @@ pub unsafe extern "C" fn nsrun_link_set_mtu(ns: c_int, name: *const c_char, mtu:
 }
 
 /// `ip addr add CIDR dev NAME` in namespace `ns` (CIDR like "198.18.0.1/24", "fd00::1/64").
+///
+/// Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface; EEXIST
+/// the address is already there; EBADF `ns` not open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
 ///
 /// # Safety
 /// Strings NUL-terminated.
@@ -216,6 +246,11 @@ pub unsafe extern "C" fn nsrun_link_add_address(
 }
 
 /// `ip addr del CIDR dev NAME` in namespace `ns`.
+///
+/// Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface;
+/// EADDRNOTAVAIL (netlink's) the address is not there; EBADF `ns` not open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
 ///
 /// # Safety
 /// Strings NUL-terminated.
@@ -269,6 +304,12 @@ unsafe fn route_change(
 /// netns lab"), ENETUNREACH the gateway is on no connected network, ENODEV no interface `dev`,
 /// EINVAL a malformed prefix or address, mixed families, or `dst` NULL, EBADF `ns` is not open.
 /// Thread: the calling thread's namespace is unchanged on return; other threads are unaffected.
+///
+/// Errors (errno): EINVAL `dst` NULL or malformed, or neither `via` nor `dev`; ENODEV no such
+/// `dev`; ENETUNREACH (netlink's) `via` not reachable; EEXIST the route exists; EBADF `ns` not
+/// open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
 ///
 /// # Safety
 /// `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -520,6 +561,11 @@ pub unsafe extern "C" fn nsrun_link_vlan(
 }
 
 /// `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
+///
+/// Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+/// open.
+/// Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+/// so the calling thread's namespace never changes.
 ///
 /// # Safety
 /// `name` NUL-terminated.

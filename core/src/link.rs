@@ -32,12 +32,15 @@ use crate::{Kind, Namespace};
 /// One network interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
+    /// Its name (`eth0`).
     pub name: String,
+    /// Its ifindex in its namespace.
     pub index: u32,
     /// "veth", "bridge", … (None for plain devices such as lo or a physical NIC).
     pub kind: Option<String>,
     /// "aa:bb:cc:dd:ee:ff", if the device has one.
     pub mac: Option<String>,
+    /// The MTU in bytes.
     pub mtu: u32,
     /// Administratively up (IFF_UP).
     pub up: bool,

@@ -126,6 +126,18 @@ pub fn open(name: &str) -> Result<Namespace> {
     Namespace::open_in_run_dir(&path(name)?, Some(Kind::Net))
 }
 
+/// A network namespace written the way `ip` and `unshare`/`nsenter` users write one: a name in
+/// `/run/netns` when `name_or_path` has no `/` (`lab`), else the namespace file at that path
+/// (`/run/netns/lab`, `/proc/PID/ns/net`, `./held`). The one "netns name or path" rule every
+/// binding uses; the file must be a network namespace ([`Error::WrongKind`] otherwise).
+pub fn resolve(name_or_path: &str) -> Result<Namespace> {
+    if name_or_path.contains('/') {
+        Namespace::open(name_or_path, Some(Kind::Net))
+    } else {
+        open(name_or_path)
+    }
+}
+
 /// `ip netns delete NAME`, but it also removes mounts other tools stacked on the file.
 ///
 /// Errors: ENOENT ([`Error::Sys`]) if there is no such name; [`Error::NotPersisted`] (EINVAL)
@@ -182,5 +194,19 @@ mod tests {
             assert!(err.to_string().contains("name"), "{err}");
         }
         assert_eq!(path("lab").unwrap(), PathBuf::from("/run/netns/lab"));
+    }
+
+    #[test]
+    fn resolve_takes_a_name_or_a_path() {
+        let here = resolve("/proc/thread-self/ns/net").unwrap();
+        assert_eq!(here, Namespace::current(Kind::Net).unwrap());
+        let err = resolve("nsrun-no-such-netns-for-resolve").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("/run/netns/nsrun-no-such-netns-for-resolve"),
+            "{err}"
+        );
+        let err = resolve("/proc/thread-self/ns/uts").unwrap_err();
+        assert!(matches!(err, Error::WrongKind { .. }), "{err}");
     }
 }

@@ -19,7 +19,9 @@ use crate::{persist, sys};
 /// same namespace exactly when their ids are equal (`ioctl_ns(2)`, "Namespace identity").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NsId {
+    /// `st_dev` of the nsfs inode.
     pub dev: u64,
+    /// `st_ino` of the nsfs inode: the number /proc shows (`net:[4026532279]`).
     pub ino: u64,
 }
 

@@ -1,9 +1,10 @@
 //! The `nsrun._nsrun` extension module: conversion between Python and the `nsrun` core only.
 //! One file per concern: errors, kind, convert (shared argument conversion), namespace, netns,
-//! launch, link, sysctl.
+//! launch, link, sysctl, cli (the `nsrun` command line for the console script).
 
 use pyo3::prelude::*;
 
+mod cli;
 mod convert;
 mod errors;
 mod kind;
@@ -26,6 +27,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<link::PyRoute>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
+        wrap_pyfunction!(cli::cli_main, m)?,
         wrap_pyfunction!(namespace::same, m)?,
         wrap_pyfunction!(namespace::unpersist, m)?,
         wrap_pyfunction!(namespace::list_namespaces, m)?,
