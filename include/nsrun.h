@@ -858,9 +858,10 @@ int nsrun_link_del_address(int ns, const char *name, const char *cidr);
 int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *dev);
 
 /**
- * `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the
- * route, or replaces the one to `dst`. Returns 0, or -1 with errno as nsrun_link_add_route()
- * (never EEXIST). Thread: the calling thread's namespace is unchanged on return.
+ * `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the route,
+ * or replaces the one to `dst`. Returns 0, or -1 with errno set.
+ * Errors (errno): as nsrun_link_add_route() (never EEXIST).
+ * Threads: the calling thread's namespace is unchanged on return.
  *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -868,11 +869,12 @@ int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *d
 int nsrun_link_replace_route(int ns, const char *dst, const char *via, const char *dev);
 
 /**
- * `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to
- * `dst` that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0,
- * or -1 with errno: ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
+ * `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to `dst`
+ * that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0, or -1
+ * with errno set.
+ * Errors (errno): ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
  * ENODEV no interface `dev`, EINVAL a malformed prefix or address, EBADF `ns` is not open.
- * Thread: the calling thread's namespace is unchanged on return.
+ * Threads: the calling thread's namespace is unchanged on return.
  *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -880,11 +882,12 @@ int nsrun_link_replace_route(int ns, const char *dst, const char *via, const cha
 int nsrun_link_del_route(int ns, const char *dst, const char *via, const char *dev);
 
 /**
- * Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like
- * `ip route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main,
- * 255 local) or 0 for every table. Returns 0, or the first non-zero value `visit` returned,
- * or -1 with errno: EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not
- * open. Thread: `visit` runs on the calling thread, in its own namespace.
+ * Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like `ip
+ * route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main, 255 local)
+ * or 0 for every table. Returns 0, or the first non-zero value `visit` returned, or -1 with errno
+ * set.
+ * Errors (errno): EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not open.
+ * Threads: `visit` runs on the calling thread, in its own namespace.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused).
@@ -892,10 +895,11 @@ int nsrun_link_del_route(int ns, const char *dst, const char *via, const char *d
 int nsrun_link_list_routes(int ns, int family, uint32_t table, nsrun_route_visit visit, void *arg);
 
 /**
- * Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu`
- * unless it is 0, and up if `up` != 0. Returns 0, or -1 with errno: EEXIST an interface of
- * that name exists, EINVAL a bad name or MTU (the bridge is then removed again), EBADF `ns` is
- * not open. Thread: the calling thread's namespace is unchanged on return.
+ * Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu` unless
+ * it is 0, and up if `up` != 0. Returns 0, or -1 with errno set.
+ * Errors (errno): EEXIST an interface of that name exists, EINVAL a bad name or MTU (the bridge is
+ * then removed again), EBADF `ns` is not open.
+ * Threads: the calling thread's namespace is unchanged on return.
  *
  * # Safety
  * `name` NUL-terminated.
@@ -904,10 +908,11 @@ int nsrun_link_bridge(int ns, const char *name, uint32_t mtu, int up);
 
 /**
  * Makes interface `name` a member of bridge `bridge` (`ip link set NAME master BRIDGE`), or of
- * none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members
- * from its own namespace only. Returns 0, or -1 with errno: ENODEV no such interface or bridge
- * in `ns` (the message names the netns), EINVAL `bridge` is not a bridge, EBADF `ns` is not
- * open. Thread: the calling thread's namespace is unchanged on return.
+ * none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members from
+ * its own namespace only. Returns 0, or -1 with errno set.
+ * Errors (errno): ENODEV no such interface or bridge in `ns` (the message names the netns), EINVAL
+ * `bridge` is not a bridge, EBADF `ns` is not open.
+ * Threads: the calling thread's namespace is unchanged on return.
  *
  * # Safety
  * `name` NUL-terminated; `bridge` NULL or NUL-terminated.
@@ -915,10 +920,11 @@ int nsrun_link_bridge(int ns, const char *name, uint32_t mtu, int up);
 int nsrun_link_set_master(int ns, const char *name, const char *bridge);
 
 /**
- * Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or
- * the first non-zero value `visit` returned, or -1 with errno: ENODEV no such bridge, EINVAL
- * `bridge` is not a bridge or `visit` is NULL, EBADF `ns` is not open. Thread: `visit` runs on
- * the calling thread, in its own namespace.
+ * Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or the
+ * first non-zero value `visit` returned, or -1 with errno set.
+ * Errors (errno): ENODEV no such bridge, EINVAL `bridge` is not a bridge or `visit` is NULL, EBADF
+ * `ns` is not open.
+ * Threads: `visit` runs on the calling thread, in its own namespace.
  *
  * # Safety
  * `bridge` NUL-terminated; `visit` a valid function.
@@ -926,12 +932,13 @@ int nsrun_link_set_master(int ns, const char *name, const char *bridge);
 int nsrun_link_members(int ns, const char *bridge, nsrun_link_visit visit, void *arg);
 
 /**
- * Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's
- * namespace `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT
- * name NAME type vlan id ID`). Returns 0, or -1 with errno: EINVAL `id` 0, 4095 or above, or a
- * name longer than 15 bytes, ENODEV no interface `parent` in `ns`, EEXIST the name is taken,
- * EOPNOTSUPP the kernel has no 802.1Q support (8021q), EBADF `ns` is not open. Thread: the
- * calling thread's namespace is unchanged on return.
+ * Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's namespace
+ * `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT name NAME type
+ * vlan id ID`). Returns 0, or -1 with errno set.
+ * Errors (errno): EINVAL `id` 0, 4095 or above, or a name longer than 15 bytes, ENODEV no
+ * interface `parent` in `ns`, EEXIST the name is taken, EOPNOTSUPP the kernel has no 802.1Q
+ * support (8021q), EBADF `ns` is not open.
+ * Threads: the calling thread's namespace is unchanged on return.
  *
  * # Safety
  * `parent` NUL-terminated; `name` NULL or NUL-terminated.
@@ -952,31 +959,30 @@ int nsrun_link_vlan(int ns, const char *parent, uint32_t id, const char *name);
 int nsrun_link_delete(int ns, const char *name);
 
 /**
- * Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace
- * `ns` (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline
- * removed). Only net.* keys are per network namespace; any other key is refused (use
- * nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno: ENOENT no such key,
- * EINVAL a key that is not net.* or is malformed, or `key`/`buf` NULL, ERANGE `buf` is too
- * small (the message says how many bytes are needed), EBADF `ns` is not open. Thread: enters `ns` on
- * the calling thread for the call only (/proc/sys/net follows the thread's netns); the thread
- * is back in its own before the call returns, also on failure; other threads are unaffected.
+ * Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace `ns`
+ * (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline removed).
+ * Only net.* keys are per network namespace; any other key is refused (use
+ * nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno set.
+ * Errors (errno): ENOENT no such key, EINVAL a key that is not net.* or is malformed, or
+ * `key`/`buf` NULL, ERANGE `buf` is too small (the message says how many bytes are needed), EBADF
+ * `ns` is not open.
+ * Threads: enters `ns` on the calling thread for the call only (/proc/sys/net follows the thread's
+ * netns); the thread is back in its own before the call returns, also on failure; other threads
+ * are unaffected.
  *
  * # Safety
  * `key` NUL-terminated; `buf` valid for `size` bytes.
  */
-int nsrun_sysctl_get(int ns,
-                     const char *key,
-                     char *buf,
-                     size_t size);
+int nsrun_sysctl_get(int ns, const char *key, char *buf, size_t size);
 
 /**
- * Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like
- * `ip netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
- * nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno: ENOENT no such key, EINVAL
- * a key that is not net.* or is malformed, or a value the kernel refuses, EPERM/EACCES not
- * allowed, EBADF `ns` is not open. Thread: enters `ns` on the
- * calling thread for the call only; the thread is back in its own before the call returns,
- * also on failure; other threads are unaffected.
+ * Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like `ip
+ * netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
+ * nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno set.
+ * Errors (errno): ENOENT no such key, EINVAL a key that is not net.* or is malformed, or a value
+ * the kernel refuses, EPERM/EACCES not allowed, EBADF `ns` is not open.
+ * Threads: enters `ns` on the calling thread for the call only; the thread is back in its own
+ * before the call returns, also on failure; other threads are unaffected.
  *
  * # Safety
  * `key`, `value` NUL-terminated.
@@ -985,8 +991,9 @@ int nsrun_sysctl_set(int ns, const char *key, const char *value);
 
 /**
  * Reads any sysctl `key` as the calling thread sees /proc/sys (for a thread in the host's
- * namespaces: the host's value). Returns the length, or -1 with errno as nsrun_sysctl_get().
- * Thread: enters nothing.
+ * namespaces: the host's value). Returns the length, or -1 with errno set.
+ * Errors (errno): as nsrun_sysctl_get().
+ * Threads: enters nothing.
  *
  * # Safety
  * `key` NUL-terminated; `buf` valid for `size` bytes.
@@ -995,7 +1002,9 @@ int nsrun_sysctl_get_host(const char *key, char *buf, size_t size);
 
 /**
  * Writes any sysctl `key` as the calling thread sees /proc/sys: on the host, this changes the
- * host. Returns 0, or -1 with errno as nsrun_sysctl_set(). Thread: enters nothing.
+ * host. Returns 0, or -1 with errno set.
+ * Errors (errno): as nsrun_sysctl_set().
+ * Threads: enters nothing.
  *
  * # Safety
  * `key`, `value` NUL-terminated.

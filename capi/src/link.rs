@@ -333,9 +333,10 @@ pub unsafe extern "C" fn nsrun_link_add_route(
     }
 }
 
-/// `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the
-/// route, or replaces the one to `dst`. Returns 0, or -1 with errno as nsrun_link_add_route()
-/// (never EEXIST). Thread: the calling thread's namespace is unchanged on return.
+/// `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the route,
+/// or replaces the one to `dst`. Returns 0, or -1 with errno set.
+/// Errors (errno): as nsrun_link_add_route() (never EEXIST).
+/// Threads: the calling thread's namespace is unchanged on return.
 ///
 /// # Safety
 /// `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -359,11 +360,12 @@ pub unsafe extern "C" fn nsrun_link_replace_route(
     }
 }
 
-/// `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to
-/// `dst` that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0,
-/// or -1 with errno: ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
+/// `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to `dst`
+/// that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0, or -1
+/// with errno set.
+/// Errors (errno): ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
 /// ENODEV no interface `dev`, EINVAL a malformed prefix or address, EBADF `ns` is not open.
-/// Thread: the calling thread's namespace is unchanged on return.
+/// Threads: the calling thread's namespace is unchanged on return.
 ///
 /// # Safety
 /// `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -417,11 +419,12 @@ pub struct nsrun_route {
 pub type nsrun_route_visit =
     Option<unsafe extern "C" fn(route: *const nsrun_route, arg: *mut c_void) -> c_int>;
 
-/// Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like
-/// `ip route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main,
-/// 255 local) or 0 for every table. Returns 0, or the first non-zero value `visit` returned,
-/// or -1 with errno: EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not
-/// open. Thread: `visit` runs on the calling thread, in its own namespace.
+/// Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like `ip
+/// route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main, 255 local)
+/// or 0 for every table. Returns 0, or the first non-zero value `visit` returned, or -1 with errno
+/// set.
+/// Errors (errno): EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not open.
+/// Threads: `visit` runs on the calling thread, in its own namespace.
 ///
 /// # Safety
 /// `visit` is a valid function (NULL is refused).
@@ -465,10 +468,11 @@ pub unsafe extern "C" fn nsrun_link_list_routes(
     })
 }
 
-/// Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu`
-/// unless it is 0, and up if `up` != 0. Returns 0, or -1 with errno: EEXIST an interface of
-/// that name exists, EINVAL a bad name or MTU (the bridge is then removed again), EBADF `ns` is
-/// not open. Thread: the calling thread's namespace is unchanged on return.
+/// Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu` unless
+/// it is 0, and up if `up` != 0. Returns 0, or -1 with errno set.
+/// Errors (errno): EEXIST an interface of that name exists, EINVAL a bad name or MTU (the bridge is
+/// then removed again), EBADF `ns` is not open.
+/// Threads: the calling thread's namespace is unchanged on return.
 ///
 /// # Safety
 /// `name` NUL-terminated.
@@ -489,10 +493,11 @@ pub unsafe extern "C" fn nsrun_link_bridge(
 }
 
 /// Makes interface `name` a member of bridge `bridge` (`ip link set NAME master BRIDGE`), or of
-/// none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members
-/// from its own namespace only. Returns 0, or -1 with errno: ENODEV no such interface or bridge
-/// in `ns` (the message names the netns), EINVAL `bridge` is not a bridge, EBADF `ns` is not
-/// open. Thread: the calling thread's namespace is unchanged on return.
+/// none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members from
+/// its own namespace only. Returns 0, or -1 with errno set.
+/// Errors (errno): ENODEV no such interface or bridge in `ns` (the message names the netns), EINVAL
+/// `bridge` is not a bridge, EBADF `ns` is not open.
+/// Threads: the calling thread's namespace is unchanged on return.
 ///
 /// # Safety
 /// `name` NUL-terminated; `bridge` NULL or NUL-terminated.
@@ -511,10 +516,11 @@ pub unsafe extern "C" fn nsrun_link_set_master(
     })
 }
 
-/// Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or
-/// the first non-zero value `visit` returned, or -1 with errno: ENODEV no such bridge, EINVAL
-/// `bridge` is not a bridge or `visit` is NULL, EBADF `ns` is not open. Thread: `visit` runs on
-/// the calling thread, in its own namespace.
+/// Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or the
+/// first non-zero value `visit` returned, or -1 with errno set.
+/// Errors (errno): ENODEV no such bridge, EINVAL `bridge` is not a bridge or `visit` is NULL, EBADF
+/// `ns` is not open.
+/// Threads: `visit` runs on the calling thread, in its own namespace.
 ///
 /// # Safety
 /// `bridge` NUL-terminated; `visit` a valid function.
@@ -535,12 +541,13 @@ pub unsafe extern "C" fn nsrun_link_members(
     })
 }
 
-/// Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's
-/// namespace `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT
-/// name NAME type vlan id ID`). Returns 0, or -1 with errno: EINVAL `id` 0, 4095 or above, or a
-/// name longer than 15 bytes, ENODEV no interface `parent` in `ns`, EEXIST the name is taken,
-/// EOPNOTSUPP the kernel has no 802.1Q support (8021q), EBADF `ns` is not open. Thread: the
-/// calling thread's namespace is unchanged on return.
+/// Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's namespace
+/// `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT name NAME type
+/// vlan id ID`). Returns 0, or -1 with errno set.
+/// Errors (errno): EINVAL `id` 0, 4095 or above, or a name longer than 15 bytes, ENODEV no
+/// interface `parent` in `ns`, EEXIST the name is taken, EOPNOTSUPP the kernel has no 802.1Q
+/// support (8021q), EBADF `ns` is not open.
+/// Threads: the calling thread's namespace is unchanged on return.
 ///
 /// # Safety
 /// `parent` NUL-terminated; `name` NULL or NUL-terminated.

@@ -37,14 +37,16 @@ unsafe fn copy_out(f: &str, value: &str, buf: *mut c_char, size: usize) -> Resul
         .map_err(|_| Failure::new(libc::ERANGE, format!("{f}: value too long")))
 }
 
-/// Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace
-/// `ns` (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline
-/// removed). Only net.* keys are per network namespace; any other key is refused (use
-/// nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno: ENOENT no such key,
-/// EINVAL a key that is not net.* or is malformed, or `key`/`buf` NULL, ERANGE `buf` is too
-/// small (the message says how many bytes are needed), EBADF `ns` is not open. Thread: enters `ns` on
-/// the calling thread for the call only (/proc/sys/net follows the thread's netns); the thread
-/// is back in its own before the call returns, also on failure; other threads are unaffected.
+/// Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace `ns`
+/// (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline removed).
+/// Only net.* keys are per network namespace; any other key is refused (use
+/// nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno set.
+/// Errors (errno): ENOENT no such key, EINVAL a key that is not net.* or is malformed, or
+/// `key`/`buf` NULL, ERANGE `buf` is too small (the message says how many bytes are needed), EBADF
+/// `ns` is not open.
+/// Threads: enters `ns` on the calling thread for the call only (/proc/sys/net follows the thread's
+/// netns); the thread is back in its own before the call returns, also on failure; other threads
+/// are unaffected.
 ///
 /// # Safety
 /// `key` NUL-terminated; `buf` valid for `size` bytes.
@@ -65,13 +67,13 @@ pub unsafe extern "C" fn nsrun_sysctl_get(
     })
 }
 
-/// Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like
-/// `ip netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
-/// nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno: ENOENT no such key, EINVAL
-/// a key that is not net.* or is malformed, or a value the kernel refuses, EPERM/EACCES not
-/// allowed, EBADF `ns` is not open. Thread: enters `ns` on the
-/// calling thread for the call only; the thread is back in its own before the call returns,
-/// also on failure; other threads are unaffected.
+/// Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like `ip
+/// netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
+/// nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno set.
+/// Errors (errno): ENOENT no such key, EINVAL a key that is not net.* or is malformed, or a value
+/// the kernel refuses, EPERM/EACCES not allowed, EBADF `ns` is not open.
+/// Threads: enters `ns` on the calling thread for the call only; the thread is back in its own
+/// before the call returns, also on failure; other threads are unaffected.
 ///
 /// # Safety
 /// `key`, `value` NUL-terminated.
@@ -91,8 +93,9 @@ pub unsafe extern "C" fn nsrun_sysctl_set(
 }
 
 /// Reads any sysctl `key` as the calling thread sees /proc/sys (for a thread in the host's
-/// namespaces: the host's value). Returns the length, or -1 with errno as nsrun_sysctl_get().
-/// Thread: enters nothing.
+/// namespaces: the host's value). Returns the length, or -1 with errno set.
+/// Errors (errno): as nsrun_sysctl_get().
+/// Threads: enters nothing.
 ///
 /// # Safety
 /// `key` NUL-terminated; `buf` valid for `size` bytes.
@@ -113,7 +116,9 @@ pub unsafe extern "C" fn nsrun_sysctl_get_host(
 }
 
 /// Writes any sysctl `key` as the calling thread sees /proc/sys: on the host, this changes the
-/// host. Returns 0, or -1 with errno as nsrun_sysctl_set(). Thread: enters nothing.
+/// host. Returns 0, or -1 with errno set.
+/// Errors (errno): as nsrun_sysctl_set().
+/// Threads: enters nothing.
 ///
 /// # Safety
 /// `key`, `value` NUL-terminated.
