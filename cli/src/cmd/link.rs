@@ -30,6 +30,7 @@ pub enum LinkMore {
     },
     /// Add or replace a route (`ip route replace`): DST is "default" or a prefix.
     RouteReplace {
+        /// Destination prefix (198.18.0.0/24, fd00::/64) or `default`.
         dst: String,
         /// Gateway address.
         #[arg(long)]
@@ -43,6 +44,7 @@ pub enum LinkMore {
     },
     /// Delete a route (`ip route del`); --via and --dev narrow the match.
     RouteDel {
+        /// Destination prefix of the route to delete, or `default`.
         dst: String,
         /// Gateway address the route must have.
         #[arg(long)]
@@ -56,6 +58,7 @@ pub enum LinkMore {
     },
     /// Create bridge NAME, up unless --down (`ip link add NAME type bridge`).
     Bridge {
+        /// Name of the new bridge.
         name: String,
         /// MTU of the bridge.
         #[arg(long)]
@@ -69,7 +72,9 @@ pub enum LinkMore {
     },
     /// Attach NAME to BRIDGE (`ip link set NAME master BRIDGE`); both in the same netns.
     Master {
+        /// Interface to attach.
         name: String,
+        /// Bridge to attach it to.
         bridge: String,
         /// Network namespace of both: a name in /run/netns or a path (default: this one).
         #[arg(long)]
@@ -77,6 +82,7 @@ pub enum LinkMore {
     },
     /// Detach NAME from its bridge (`ip link set NAME nomaster`).
     Nomaster {
+        /// Interface to detach.
         name: String,
         /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
@@ -84,6 +90,7 @@ pub enum LinkMore {
     },
     /// List the members of BRIDGE.
     Members {
+        /// Bridge whose members to list.
         bridge: String,
         /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
@@ -94,6 +101,7 @@ pub enum LinkMore {
     },
     /// Create VLAN sub-interface PARENT.ID (`ip link add link PARENT name NAME type vlan id ID`).
     Vlan {
+        /// Parent interface (e.g. eth1).
         parent: String,
         /// VLAN id, 1 to 4094.
         id: u32,
