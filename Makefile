@@ -18,7 +18,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
 PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: build deps venv stage python header lint test test-rust test-c test-python demo bench install clean rootfs
+.PHONY: build deps venv stage python header lint test test-rust test-c test-python test-repeat demo bench install clean rootfs
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -65,14 +65,14 @@ lint:
 	clippy-driver --edition 2021 --crate-type bin -W clippy::undocumented_unsafe_blocks \
 	  -D warnings -o $(CURDIR)/target/nsrun-init-lint core/init/main.rs
 
-test-rust:
+test-rust: rootfs
 	$(CARGO) test --workspace
 
-## rootfs: the busybox router rootfs the tests and the demo boot (tests/fixtures/make_rootfs.sh)
+## rootfs: the busybox router rootfs the tests and the demo boot, built once before any suite
+## (tests/fixtures/make_rootfs.sh: a no-op while it is up to date; atomic; the suites only read it)
 ROOTFS := $(CURDIR)/tests/fixtures/rootfs
-rootfs: $(ROOTFS)/etc/rcS
-$(ROOTFS)/etc/rcS: tests/fixtures/make_rootfs.sh
-	tests/fixtures/make_rootfs.sh $(ROOTFS)
+rootfs:
+	@tests/fixtures/make_rootfs.sh $(ROOTFS)
 
 test-c: stage rootfs
 	@mkdir -p $(STAGE)/tests
@@ -91,12 +91,21 @@ test-c: stage rootfs
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
 	$(STAGE)/tests/test_static
 
+# Two workers: the suites' leak checks see only what each test owns, so they run side by side.
+PYTEST_WORKERS ?= 2
 test-python: python stage rootfs
-	$(PY) -m pytest -q tests/python
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
 
 ## test: everything CI runs
-test: deps lint test-rust test-c test-python
+test: deps lint rootfs test-rust test-c test-python
 	@echo "make test: all suites passed"
+
+## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or
+## build); HOG=1 keeps every core busy meanwhile. Prints each run's duration and the pass count.
+N ?= 5
+HOG ?= 0
+test-repeat:
+	tests/repeat.sh $(N) $(HOG)
 
 ## demo: the namespace operations on the host, then `nsrun boot` of the busybox rootfs
 demo: deps python rootfs stage

@@ -5,7 +5,9 @@
 set -eu
 nsrun=$1 rootfs=$2
 net="nsrun-demo-$$"
-before=$(cut -d' ' -f3- /proc/self/mountinfo | sort)
+# The demo's own mounts: anything at or under the rootfs, or at its netns file.
+mine() { cut -d' ' -f5- /proc/self/mountinfo | grep -e "^$(realpath "$rootfs")[/ ]" -e "^/run/netns/$net " | sort; }
+before=$(mine)
 
 echo "\$ nsrun boot $rootfs --net-new $net -- /bin/sh -c '...'"
 "$nsrun" boot "$rootfs" --net-new "$net" -- /bin/sh -c '
@@ -18,5 +20,5 @@ echo "== kernel settings are read-only inside"; echo demo > /proc/sys/kernel/dom
 echo "\$ ip netns list    (the router's netns persists as $net)"
 ip netns list | grep -x "$net"
 "$nsrun" netns del "$net"
-after=$(cut -d' ' -f3- /proc/self/mountinfo | sort)
+after=$(mine)
 if [ "$before" = "$after" ]; then echo "host mounts left behind: none"; else echo "host mounts changed!"; exit 1; fi

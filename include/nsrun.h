@@ -24,46 +24,46 @@
 #define NSRUN_VERSION_MINOR 1
 #define NSRUN_VERSION_PATCH 0
 
+/**
+ * mnt namespace (= CLONE_NEWNS).
+ */
+#define NSRUN_MNT 0x00020000
 
 /**
- * Mount namespace (= CLONE_NEWNS).
+ * uts namespace (= CLONE_NEWUTS).
  */
-#define NSRUN_MNT 131072
+#define NSRUN_UTS 0x04000000
 
 /**
- * UTS namespace: hostname, domain name (= CLONE_NEWUTS).
+ * ipc namespace (= CLONE_NEWIPC).
  */
-#define NSRUN_UTS 67108864
+#define NSRUN_IPC 0x08000000
 
 /**
- * IPC namespace (= CLONE_NEWIPC).
+ * net namespace (= CLONE_NEWNET).
  */
-#define NSRUN_IPC 134217728
+#define NSRUN_NET 0x40000000
 
 /**
- * Network namespace (= CLONE_NEWNET).
+ * pid namespace (= CLONE_NEWPID).
  */
-#define NSRUN_NET 1073741824
+#define NSRUN_PID 0x20000000
 
 /**
- * PID namespace (= CLONE_NEWPID).
+ * user namespace (= CLONE_NEWUSER).
  */
-#define NSRUN_PID 536870912
+#define NSRUN_USER 0x10000000
 
 /**
- * User namespace (= CLONE_NEWUSER).
+ * cgroup namespace (= CLONE_NEWCGROUP).
  */
-#define NSRUN_USER 268435456
+#define NSRUN_CGROUP 0x02000000
 
 /**
- * Cgroup namespace (= CLONE_NEWCGROUP).
+ * time namespace (= CLONE_NEWTIME).
  */
-#define NSRUN_CGROUP 33554432
+#define NSRUN_TIME 0x00000080
 
-/**
- * Time namespace (= CLONE_NEWTIME).
- */
-#define NSRUN_TIME 128
 
 /**
  * What a standard stream of the program gets (or a descriptor >= 0, borrowed).
@@ -453,7 +453,7 @@ int nsrun_launch_interactive(struct nsrun_launch *l, int on);
 struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
 
 /**
- * The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+ * The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn().

@@ -1,5 +1,7 @@
 //! The panic boundary, the per-thread last error, and argument conversion. Every `extern "C"`
-//! body goes through [`boundary`]; NULL and descriptor checks go through the helpers here.
+//! body goes through [`boundary`]; NULL checks go through the macro family here ([`non_null!`],
+//! [`handle_mut!`], [`callback!`]), descriptor checks through [`c_ns`]; list walks through
+//! [`visit_each`].
 
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, OsStr};
@@ -20,7 +22,7 @@ impl From<nsrun::Error> for Failure {
     fn from(e: nsrun::Error) -> Self {
         Failure {
             message: e.to_string(),
-            errno: e.errno() as c_int,
+            errno: e.errno().raw(),
         }
     }
 }
@@ -32,6 +34,64 @@ impl Failure {
             errno,
         }
     }
+
+    /// EINVAL "FUNC: ARG is NULL": what every NULL check reports.
+    pub fn null(func: &str, arg: &str) -> Self {
+        Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL"))
+    }
+}
+
+/// `non_null!(ptr, "func", "arg")`: the pointer unchanged, or returns `Err(Failure::null(..))`
+/// from the enclosing function (one NULL-check style for every argument).
+macro_rules! non_null {
+    ($p:expr, $func:expr, $arg:expr) => {{
+        let p = $p;
+        if p.is_null() {
+            return Err($crate::ffi::Failure::null($func, $arg));
+        }
+        p
+    }};
+}
+pub(crate) use non_null;
+
+/// `handle_mut!(ptr, "func", "arg")`: `&mut` to an opaque handle this library made with
+/// `Box::into_raw`, after [`non_null!`].
+macro_rules! handle_mut {
+    ($p:expr, $func:expr, $arg:expr) => {{
+        let p = $crate::ffi::non_null!($p, $func, $arg);
+        // SAFETY: a non-NULL handle pointer comes from this library's constructor
+        // (Box::into_raw), is not freed yet and is not used by two threads at once, as the
+        // documented contract of every function taking one says.
+        unsafe { &mut *p }
+    }};
+}
+pub(crate) use handle_mut;
+
+/// `callback!(visit, "func", "arg")`: the function of a nullable C callback, or
+/// `Err(Failure::null(..))`.
+macro_rules! callback {
+    ($f:expr, $func:expr, $arg:expr) => {
+        match $f {
+            Some(f) => f,
+            None => return Err($crate::ffi::Failure::null($func, $arg)),
+        }
+    };
+}
+pub(crate) use callback;
+
+/// The callback walk of every `*_list` function: calls `visit` on each item in order and stops
+/// at the first non-zero return, which becomes the result (0 when the walk completes).
+pub fn visit_each<T>(
+    items: impl IntoIterator<Item = T>,
+    mut visit: impl FnMut(T) -> c_int,
+) -> c_int {
+    for item in items {
+        let r = visit(item);
+        if r != 0 {
+            return r;
+        }
+    }
+    0
 }
 
 thread_local! {
@@ -93,9 +153,7 @@ pub unsafe fn c_str_array(
     func: &str,
     arg: &str,
 ) -> Result<Vec<std::ffi::OsString>, Failure> {
-    if p.is_null() {
-        return Err(Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL")));
-    }
+    let p = non_null!(p, func, arg);
     let mut out = Vec::new();
     for i in 0.. {
         // SAFETY: the array is NULL-terminated by contract, so every index up to the NULL is valid.
@@ -114,9 +172,7 @@ pub unsafe fn c_str_array(
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string valid for the call.
 pub unsafe fn c_str<'a>(p: *const c_char, func: &str, arg: &str) -> Result<&'a CStr, Failure> {
-    if p.is_null() {
-        return Err(Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL")));
-    }
+    let p = non_null!(p, func, arg);
     // SAFETY: non-NULL and, by the caller's contract, NUL-terminated and alive for 'a.
     Ok(unsafe { CStr::from_ptr(p) })
 }

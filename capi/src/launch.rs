@@ -4,7 +4,9 @@
 use std::os::raw::{c_char, c_int};
 use std::time::Duration;
 
-use crate::ffi::{boundary, boundary_ptr, c_kind, c_ns, c_path, c_str_array, c_utf8, Failure};
+use crate::ffi::{
+    boundary, boundary_ptr, c_kind, c_ns, c_path, c_str_array, c_utf8, handle_mut, Failure,
+};
 use nsrun::{Kind, Launch, NsMode, Stdio};
 
 /// What a standard stream of the program gets (or a descriptor >= 0, borrowed).
@@ -25,10 +27,6 @@ pub struct nsrun_child {
     inner: nsrun::Child,
 }
 
-fn null_failure(func: &str, arg: &str) -> Failure {
-    Failure::new(libc::EINVAL, format!("{func}: {arg} is NULL"))
-}
-
 /// Runs `f` on the builder, with the NULL check.
 fn with_launch(
     l: *mut nsrun_launch,
@@ -36,9 +34,7 @@ fn with_launch(
     f: impl FnOnce(&mut Launch) -> Result<(), Failure>,
 ) -> c_int {
     boundary(|| {
-        // SAFETY: non-NULL pointers come from nsrun_launch_new and are not shared across threads
-        // during the call (the builder is not thread-safe, as documented).
-        let l = unsafe { l.as_mut() }.ok_or_else(|| null_failure(func, "launch"))?;
+        let l = handle_mut!(l, func, "launch");
         f(&mut l.inner)?;
         Ok(0)
     })
@@ -49,8 +45,7 @@ fn with_child<T>(
     func: &str,
     f: impl FnOnce(&mut nsrun::Child) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
-    // SAFETY: non-NULL pointers come from nsrun_launch_spawn.
-    let c = unsafe { c.as_mut() }.ok_or_else(|| null_failure(func, "child"))?;
+    let c = handle_mut!(c, func, "child");
     f(&mut c.inner)
 }
 
@@ -365,22 +360,19 @@ pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_in
 #[no_mangle]
 pub unsafe extern "C" fn nsrun_launch_spawn(l: *mut nsrun_launch) -> *mut nsrun_child {
     boundary_ptr(|| {
-        // SAFETY: non-NULL pointers come from nsrun_launch_new.
-        let l =
-            unsafe { l.as_mut() }.ok_or_else(|| null_failure("nsrun_launch_spawn", "launch"))?;
+        let l = handle_mut!(l, "nsrun_launch_spawn", "launch");
         let child = l.inner.spawn()?;
         Ok(Box::into_raw(Box::new(nsrun_child { inner: child })))
     })
 }
 
-/// The host pid of the program (of nsrun's init), or -1 if `c` is NULL.
+/// The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
 ///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn().
 #[no_mangle]
 pub unsafe extern "C" fn nsrun_child_pid(c: *const nsrun_child) -> libc::pid_t {
-    // SAFETY: non-NULL pointers come from nsrun_launch_spawn.
-    unsafe { c.as_ref() }.map_or(-1, |c| c.inner.pid())
+    boundary(|| with_child(c.cast_mut(), "nsrun_child_pid", |c| Ok(c.pid())))
 }
 
 /// Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and

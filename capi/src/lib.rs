@@ -14,25 +14,27 @@ use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 use std::os::unix::ffi::OsStrExt;
 
-use ffi::{boundary, c_kind, c_kind_opt, c_ns, c_path, c_utf8, give_fd, Failure};
-use nsrun::Namespace;
+use ffi::{
+    boundary, c_kind, c_kind_opt, c_ns, c_path, c_utf8, callback, give_fd, non_null, visit_each,
+};
+use nsrun::{Kind, Namespace};
 
 /// Mount namespace (= CLONE_NEWNS).
-pub const NSRUN_MNT: c_int = 0x00020000;
+pub const NSRUN_MNT: c_int = Kind::Mnt.flag();
 /// UTS namespace: hostname, domain name (= CLONE_NEWUTS).
-pub const NSRUN_UTS: c_int = 0x04000000;
+pub const NSRUN_UTS: c_int = Kind::Uts.flag();
 /// IPC namespace (= CLONE_NEWIPC).
-pub const NSRUN_IPC: c_int = 0x08000000;
+pub const NSRUN_IPC: c_int = Kind::Ipc.flag();
 /// Network namespace (= CLONE_NEWNET).
-pub const NSRUN_NET: c_int = 0x40000000;
+pub const NSRUN_NET: c_int = Kind::Net.flag();
 /// PID namespace (= CLONE_NEWPID).
-pub const NSRUN_PID: c_int = 0x20000000;
+pub const NSRUN_PID: c_int = Kind::Pid.flag();
 /// User namespace (= CLONE_NEWUSER).
-pub const NSRUN_USER: c_int = 0x10000000;
+pub const NSRUN_USER: c_int = Kind::User.flag();
 /// Cgroup namespace (= CLONE_NEWCGROUP).
-pub const NSRUN_CGROUP: c_int = 0x02000000;
+pub const NSRUN_CGROUP: c_int = Kind::Cgroup.flag();
 /// Time namespace (= CLONE_NEWTIME).
-pub const NSRUN_TIME: c_int = 0x00000080;
+pub const NSRUN_TIME: c_int = Kind::Time.flag();
 
 /// The identity of a namespace: the device and inode of its nsfs file.
 #[repr(C)]
@@ -179,9 +181,7 @@ pub extern "C" fn nsrun_ns_kind(fd: c_int) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn nsrun_ns_id(fd: c_int, id: *mut nsrun_ns_id) -> c_int {
     boundary(|| {
-        if id.is_null() {
-            return Err(Failure::new(libc::EINVAL, "nsrun_ns_id: id is NULL"));
-        }
+        let id = non_null!(id, "nsrun_ns_id", "id");
         let ns = c_ns(fd, None)?;
         // SAFETY: non-NULL and writable by the caller's contract.
         unsafe {
@@ -229,9 +229,8 @@ pub unsafe extern "C" fn nsrun_ns_list(
 ) -> c_int {
     boundary(|| {
         let kind = c_kind_opt(kind, "nsrun_ns_list")?;
-        let visit =
-            visit.ok_or_else(|| Failure::new(libc::EINVAL, "nsrun_ns_list: visit is NULL"))?;
-        for info in nsrun::list_namespaces(kind)? {
+        let visit = callback!(visit, "nsrun_ns_list", "visit");
+        Ok(visit_each(nsrun::list_namespaces(kind)?, |info| {
             let paths: Vec<CString> = info
                 .paths
                 .iter()
@@ -251,12 +250,8 @@ pub unsafe extern "C" fn nsrun_ns_list(
             };
             // SAFETY: `visit` is a valid function by contract; `c_info` and what it points to
             // live until after the call.
-            let r = unsafe { visit(&c_info, arg) };
-            if r != 0 {
-                return Ok(r);
-            }
-        }
-        Ok(0)
+            unsafe { visit(&c_info, arg) }
+        }))
     })
 }
 
@@ -309,24 +304,18 @@ pub unsafe extern "C" fn nsrun_netns_delete(name: *const c_char) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn nsrun_netns_list(visit: nsrun_netns_visit, arg: *mut c_void) -> c_int {
     boundary(|| {
-        let visit =
-            visit.ok_or_else(|| Failure::new(libc::EINVAL, "nsrun_netns_list: visit is NULL"))?;
-        for name in nsrun::netns::list()? {
-            let Ok(c) = CString::new(name) else { continue };
-            // SAFETY: `visit` is valid by contract; `c` lives until after the call.
-            let r = unsafe { visit(c.as_ptr(), arg) };
-            if r != 0 {
-                return Ok(r);
-            }
-        }
-        Ok(0)
+        let visit = callback!(visit, "nsrun_netns_list", "visit");
+        let names = nsrun::netns::list()?
+            .into_iter()
+            .filter_map(|n| CString::new(n).ok());
+        // SAFETY: `visit` is valid by contract; each name lives until after its call.
+        Ok(visit_each(names, |c| unsafe { visit(c.as_ptr(), arg) }))
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nsrun::Kind;
 
     #[test]
     fn kind_constants_are_the_kernel_clone_flags() {

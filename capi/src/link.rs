@@ -4,7 +4,7 @@
 use std::ffi::CString;
 use std::os::raw::{c_char, c_int, c_void};
 
-use crate::ffi::{boundary, c_ns, c_utf8, Failure};
+use crate::ffi::{boundary, c_ns, c_utf8, callback, visit_each, Failure};
 use nsrun::{Kind, Namespace};
 
 fn ns_arg(fd: c_int) -> Result<Option<Namespace>, Failure> {
@@ -64,10 +64,9 @@ pub unsafe extern "C" fn nsrun_link_list(
     arg: *mut c_void,
 ) -> c_int {
     boundary(|| {
-        let visit =
-            visit.ok_or_else(|| Failure::new(libc::EINVAL, "nsrun_link_list: visit is NULL"))?;
+        let visit = callback!(visit, "nsrun_link_list", "visit");
         let ns = ns_arg(ns)?;
-        for i in nsrun::link::list(ns.as_ref())? {
+        Ok(visit_each(nsrun::link::list(ns.as_ref())?, |i| {
             let cs = |s: &str| CString::new(s).unwrap_or_default();
             let name = cs(&i.name);
             let kind = i.kind.as_deref().map(cs);
@@ -85,12 +84,8 @@ pub unsafe extern "C" fn nsrun_link_list(
                 naddresses: ptrs.len(),
             };
             // SAFETY: `visit` is valid by contract; everything `info` points to outlives the call.
-            let r = unsafe { visit(&info, arg) };
-            if r != 0 {
-                return Ok(r);
-            }
-        }
-        Ok(0)
+            unsafe { visit(&info, arg) }
+        }))
     })
 }
 

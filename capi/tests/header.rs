@@ -13,11 +13,25 @@ fn generate() -> String {
         parts.next().unwrap(),
         parts.next().unwrap(),
     );
+    // The kind constants come from the one kind table, core's `Kind` (cbindgen cannot evaluate
+    // `Kind::Mnt.flag()`, which capi's Rust constants are defined as).
+    let kinds: String = nsrun::Kind::ALL
+        .iter()
+        .map(|k| {
+            format!(
+                "\n/**\n * {} namespace (= {}).\n */\n#define NSRUN_{} {:#010x}\n",
+                k.name(),
+                k.flag_name(),
+                k.name().to_uppercase(),
+                k.flag()
+            )
+        })
+        .collect();
     config.after_includes = Some(format!(
         "\n#define NSRUN_VERSION \"{version}\"\n\
          #define NSRUN_VERSION_MAJOR {major}\n\
          #define NSRUN_VERSION_MINOR {minor}\n\
-         #define NSRUN_VERSION_PATCH {patch}\n"
+         #define NSRUN_VERSION_PATCH {patch}\n{kinds}"
     ));
     let mut out = Vec::new();
     cbindgen::Builder::new()

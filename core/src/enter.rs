@@ -1,6 +1,8 @@
 //! Entering namespaces with `setns(2)`, for the calling thread only, with restore.
 
+use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 
 use nix::errno::Errno;
 use nix::sched::{setns, CloneFlags};
@@ -38,7 +40,8 @@ impl Namespace {
         let previous = Namespace::current_for_children(self.kind())?;
         self.set_current()?;
         Ok(EnterGuard {
-            previous: Some(previous),
+            previous: ManuallyDrop::new(previous),
+            restored: false,
             _thread_bound: PhantomData,
         })
     }
@@ -48,16 +51,16 @@ impl Namespace {
 /// thread that entered them.
 #[must_use = "dropping the guard at once leaves the namespace at once"]
 pub struct EnterGuard {
-    previous: Option<Namespace>,
+    /// Dropped by hand in `Drop` (after the restore), or moved out by `into_previous`.
+    previous: ManuallyDrop<Namespace>,
+    restored: bool,
     _thread_bound: PhantomData<*const ()>,
 }
 
 impl EnterGuard {
     /// The namespace the thread was in before, and returns to.
     pub fn previous(&self) -> &Namespace {
-        self.previous
-            .as_ref()
-            .expect("the previous namespace is kept until restored")
+        &self.previous
     }
 
     /// Returns to the previous namespace, reporting failure (e.g. a user namespace cannot be
@@ -68,37 +71,54 @@ impl EnterGuard {
 
     /// Stays in the entered namespace and hands back the previous one, for callers that
     /// restore by hand (the C ABI's `nsrun_ns_enter`).
-    pub fn into_previous(mut self) -> Namespace {
-        self.previous
-            .take()
-            .expect("the previous namespace is kept until restored")
+    pub fn into_previous(self) -> Namespace {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so `previous` is taken exactly once and never used
+        // (or dropped) again.
+        unsafe { ManuallyDrop::take(&mut this.previous) }
     }
 
     fn restore(&mut self) -> Result<()> {
-        match self.previous.take() {
-            Some(prev) => prev.set_current().map_err(|e| match e {
-                Error::Sys { path, errno, .. } => Error::Sys {
-                    op: "restore previous namespace: setns",
-                    path,
-                    errno,
-                },
-                other => other,
-            }),
-            None => Ok(()),
+        if self.restored {
+            return Ok(());
         }
+        self.restored = true;
+        self.previous.set_current().map_err(|e| match e {
+            Error::Sys { path, errno, .. } => Error::Sys {
+                op: "restore previous namespace: setns",
+                path,
+                errno,
+            },
+            other => other,
+        })
     }
 }
 
+thread_local! {
+    /// The last restore that failed in [`EnterGuard`]'s drop on this thread, until taken.
+    static RESTORE_FAILURE: RefCell<Option<Error>> = const { RefCell::new(None) };
+}
+
+/// Takes (and clears) the error of the last [`EnterGuard`] dropped on the calling thread that
+/// could not put the thread back into its previous namespace. `None` if every drop since the
+/// last call restored. [`EnterGuard::leave`] reports its failure directly instead.
+///
+/// A drop cannot return an error and must not panic (it may run in a Python finalizer or under
+/// a C caller), so a failed restore is written to stderr as `nsrun: warning: …` and kept here:
+/// the thread is then still in the entered namespace, and the caller finds out why.
+pub fn take_restore_failure() -> Option<Error> {
+    RESTORE_FAILURE.with(|f| f.borrow_mut().take())
+}
+
 impl Drop for EnterGuard {
-    /// A failed restore is never silent: it panics, or, if the thread is already unwinding,
-    /// prints to stderr (a second panic would abort).
+    /// A failed restore is never silent, and never a panic: see [`take_restore_failure`].
     fn drop(&mut self) {
         if let Err(e) = self.restore() {
-            if std::thread::panicking() {
-                eprintln!("nsrun: {e}");
-            } else {
-                panic!("nsrun: {e}");
-            }
+            eprintln!("nsrun: warning: {e} (the thread stays in the entered namespace)");
+            // try_with: during thread teardown the slot may be gone; stderr still has it.
+            let _ = RESTORE_FAILURE.try_with(|f| *f.borrow_mut() = Some(e));
         }
+        // SAFETY: drop runs once; `previous` was not taken (into_previous skips this drop).
+        unsafe { ManuallyDrop::drop(&mut self.previous) };
     }
 }

@@ -4,20 +4,17 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use nix::errno::Errno;
-
-use crate::{Kind, NsId};
+use crate::{Errno, Kind, NsId};
 
 /// `Result` with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Wraps an optional path so `Display` can print "" or " PATH".
-#[derive(Debug)]
-pub struct OptPath(pub Option<PathBuf>);
+/// Formats an optional path as "" or " PATH" (for the messages below).
+struct OptPath<'a>(&'a Option<PathBuf>);
 
-impl fmt::Display for OptPath {
+impl fmt::Display for OptPath<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
+        match self.0 {
             Some(p) => write!(f, " {}", p.display()),
             None => Ok(()),
         }
@@ -29,11 +26,11 @@ impl fmt::Display for OptPath {
 #[non_exhaustive]
 pub enum Error {
     /// A system call failed.
-    #[error("{op}{path}: {errno}", errno = .errno.desc())]
+    #[error("{op}{path}: {errno}", path = OptPath(.path))]
     Sys {
         /// What was attempted, e.g. `"open namespace"`, `"bind-mount namespace onto"`.
         op: &'static str,
-        path: OptPath,
+        path: Option<PathBuf>,
         errno: Errno,
     },
 
@@ -74,13 +71,14 @@ pub enum Error {
 
     /// Launching a program failed; `stage` says where (in the child, before exec, or while
     /// preparing it).
-    #[error("launch: {stage}{path}: {reason}", reason = launch_reason(*.stage, *.errno, *.status))]
+    #[error("launch: {stage}{path}: {reason}", path = OptPath(.path),
+            reason = launch_reason(*.stage, *.errno, *.status))]
     Launch {
         stage: crate::launch::Stage,
         errno: Errno,
         /// For the boot stage: the wait status of the boot command.
         status: Option<i32>,
-        path: OptPath,
+        path: Option<PathBuf>,
     },
 
     /// A network interface operation failed (ENODEV: no such interface).
@@ -106,21 +104,48 @@ pub enum Error {
 
 impl Error {
     /// A failed system call on `path`.
-    pub fn sys(op: &'static str, path: impl AsRef<Path>, errno: Errno) -> Self {
+    pub(crate) fn sys(op: &'static str, path: impl AsRef<Path>, errno: nix::errno::Errno) -> Self {
         Error::Sys {
             op,
-            path: OptPath(Some(path.as_ref().to_path_buf())),
-            errno,
+            path: Some(path.as_ref().to_path_buf()),
+            errno: Errno::of(errno),
         }
     }
 
     /// A failed system call that concerns no path.
-    pub fn sys_nopath(op: &'static str, errno: Errno) -> Self {
+    pub(crate) fn sys_nopath(op: &'static str, errno: nix::errno::Errno) -> Self {
         Error::Sys {
             op,
-            path: OptPath(None),
-            errno,
+            path: None,
+            errno: Errno::of(errno),
         }
+    }
+
+    /// A value the caller gave was refused before any system call: `op` is what was attempted,
+    /// `what` names the argument, `reason` completes "VALUE …". errno is EINVAL (see
+    /// [`Error::with_errno`]).
+    pub fn invalid(
+        op: &'static str,
+        what: &'static str,
+        value: impl Into<String>,
+        reason: &'static str,
+    ) -> Self {
+        Error::InvalidArgument {
+            op,
+            what,
+            value: value.into(),
+            reason,
+            errno: Errno::EINVAL,
+        }
+    }
+
+    /// The same [`Error::InvalidArgument`] with a more precise errno (EEXIST, ELOOP, EBADF…);
+    /// other variants are returned unchanged.
+    pub fn with_errno(mut self, errno: Errno) -> Self {
+        if let Error::InvalidArgument { errno: e, .. } = &mut self {
+            *e = errno;
+        }
+        self
     }
 
     /// The errno that describes this error (what C's `errno` and Python's `OSError.errno` get).
@@ -129,7 +154,7 @@ impl Error {
             Error::Sys { errno, .. }
             | Error::InvalidArgument { errno, .. }
             | Error::Link { errno, .. } => *errno,
-            Error::Launch { errno, .. } if *errno != Errno::UnknownErrno => *errno,
+            Error::Launch { errno, .. } if errno.raw() != 0 => *errno,
             Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
                 Errno::EINVAL
@@ -142,7 +167,7 @@ impl Error {
     /// The path the error is about, if any.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            Error::Sys { path, .. } | Error::Launch { path, .. } => path.0.as_deref(),
+            Error::Sys { path, .. } | Error::Launch { path, .. } => path.as_deref(),
             Error::NotANamespace { path, .. }
             | Error::WrongKind { path, .. }
             | Error::AlreadyPersisted { path, .. }
@@ -160,7 +185,7 @@ pub(crate) trait Context<T> {
     fn ctx_nopath(self, op: &'static str) -> Result<T>;
 }
 
-impl<T> Context<T> for std::result::Result<T, Errno> {
+impl<T> Context<T> for std::result::Result<T, nix::errno::Errno> {
     fn ctx(self, op: &'static str, path: impl AsRef<Path>) -> Result<T> {
         self.map_err(|e| Error::sys(op, path, e))
     }
@@ -171,16 +196,21 @@ impl<T> Context<T> for std::result::Result<T, Errno> {
 
 impl<T> Context<T> for std::io::Result<T> {
     fn ctx(self, op: &'static str, path: impl AsRef<Path>) -> Result<T> {
-        self.map_err(|e| Error::sys(op, path, io_errno(&e)))
+        self.map_err(|e| Error::sys(op, path, io_errno_nix(&e)))
     }
     fn ctx_nopath(self, op: &'static str) -> Result<T> {
-        self.map_err(|e| Error::sys_nopath(op, io_errno(&e)))
+        self.map_err(|e| Error::sys_nopath(op, io_errno_nix(&e)))
     }
 }
 
 /// The errno of an I/O error (EIO if it carries none).
 pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error().map(Errno::from_raw).unwrap_or(Errno::EIO)
+}
+
+/// [`io_errno`] as nix's type, for the crate-internal helpers that take one.
+pub(crate) fn io_errno_nix(e: &std::io::Error) -> nix::errno::Errno {
+    nix::errno::Errno::from_raw(io_errno(e).raw())
 }
 
 fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>) -> String {
@@ -205,5 +235,30 @@ fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>)
             _,
         ) => "no such file or directory in the rootfs".into(),
         (_, e, _) => e.desc().into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_helper_and_messages() {
+        let e = Error::invalid("netns", "name", "a/b", "contains '/'");
+        assert_eq!(e.errno(), Errno::EINVAL);
+        assert_eq!(e.to_string(), "netns: name \"a/b\" contains '/'");
+        assert_eq!(e.path(), None);
+        let e = e.with_errno(Errno::EEXIST);
+        assert_eq!(e.errno(), Errno::EEXIST);
+        let sys = Error::sys("open namespace", "/x", nix::errno::Errno::ENOENT);
+        assert_eq!(
+            sys.to_string(),
+            "open namespace /x: No such file or directory"
+        );
+        assert_eq!(sys.path(), Some(Path::new("/x")));
+        let nopath = Error::sys_nopath("pipe2", nix::errno::Errno::EMFILE);
+        assert_eq!(nopath.to_string(), "pipe2: Too many open files");
+        // with_errno leaves other variants alone.
+        assert_eq!(nopath.with_errno(Errno::EIO).errno().raw(), libc::EMFILE);
     }
 }

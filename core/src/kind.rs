@@ -60,6 +60,20 @@ impl Kind {
         }
     }
 
+    /// The name of the `CLONE_NEW*` flag: `"CLONE_NEWNS"`, `"CLONE_NEWNET"`, …
+    pub const fn flag_name(self) -> &'static str {
+        match self {
+            Kind::Mnt => "CLONE_NEWNS",
+            Kind::Uts => "CLONE_NEWUTS",
+            Kind::Ipc => "CLONE_NEWIPC",
+            Kind::Net => "CLONE_NEWNET",
+            Kind::Pid => "CLONE_NEWPID",
+            Kind::User => "CLONE_NEWUSER",
+            Kind::Cgroup => "CLONE_NEWCGROUP",
+            Kind::Time => "CLONE_NEWTIME",
+        }
+    }
+
     /// The kind whose `CLONE_NEW*` flag is `flag`, if any.
     pub fn from_flag(flag: i32) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.flag() == flag)

@@ -5,6 +5,7 @@
 //! (`nsrun-capi`), the Python module and the CLI are thin layers over this crate.
 
 mod enter;
+mod errno;
 mod error;
 mod kind;
 pub mod launch;
@@ -15,11 +16,12 @@ mod ns;
 mod persist;
 mod sys;
 
-pub use enter::EnterGuard;
-pub use error::{Error, OptPath, Result};
+pub use enter::{take_restore_failure, EnterGuard};
+pub use errno::Errno;
+pub use error::{Error, Result};
 pub use kind::{Kind, UnknownKind};
 pub use launch::{Child, ExitStatus, Launch, NsMode, Stage, Stdio};
 pub use list::{list_namespaces, NamespaceInfo};
-pub use nix::errno::Errno;
 pub use ns::{same, Namespace, NsId};
 pub use persist::unpersist;
+pub use sys::{block_signals, dup_fd, take_pending_signal};

@@ -24,7 +24,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 use nix::errno::Errno;
 
-use crate::error::{io_errno, Context, Error, Result};
+use crate::error::{io_errno_nix, Context, Error, Result};
 use crate::{Kind, Namespace};
 
 /// One network interface.
@@ -60,23 +60,18 @@ pub fn validate_name(op: &'static str, name: &str) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(Error::InvalidArgument {
-        op,
-        what: "interface name",
-        value: name.to_owned(),
-        reason,
-        errno: Errno::EINVAL,
-    })
+    Err(Error::invalid(op, "interface name", name, reason))
 }
 
 /// "198.18.0.1/24" → (address, prefix length).
 pub fn parse_cidr(op: &'static str, text: &str) -> Result<(IpAddr, u8)> {
-    let bad = || Error::InvalidArgument {
-        op,
-        what: "address",
-        value: text.to_owned(),
-        reason: "is not an address with a prefix length, like 198.18.0.1/24 or fd00::1/64",
-        errno: Errno::EINVAL,
+    let bad = || {
+        Error::invalid(
+            op,
+            "address",
+            text,
+            "is not an address with a prefix length, like 198.18.0.1/24 or fd00::1/64",
+        )
     };
     let (addr, len) = text.split_once('/').ok_or_else(bad)?;
     let addr: IpAddr = addr.parse().map_err(|_| bad())?;
@@ -89,20 +84,15 @@ pub fn parse_cidr(op: &'static str, text: &str) -> Result<(IpAddr, u8)> {
 }
 
 fn parse_ip(op: &'static str, text: &str) -> Result<IpAddr> {
-    text.parse().map_err(|_| Error::InvalidArgument {
-        op,
-        what: "address",
-        value: text.to_owned(),
-        reason: "is not an IPv4 or IPv6 address",
-        errno: Errno::EINVAL,
-    })
+    text.parse()
+        .map_err(|_| Error::invalid(op, "address", text, "is not an IPv4 or IPv6 address"))
 }
 
 fn link_error(op: &'static str, name: &str, errno: Errno) -> Error {
     Error::Link {
         op,
         name: name.to_owned(),
-        errno,
+        errno: crate::Errno::of(errno),
     }
 }
 
@@ -145,14 +135,14 @@ impl Rtnl {
         nl.finalize();
         let mut buf = vec![0u8; nl.buffer_len()];
         nl.serialize(&mut buf);
-        self.sock.send(&buf, 0).map_err(|e| io_errno(&e))?;
+        self.sock.send(&buf, 0).map_err(|e| io_errno_nix(&e))?;
 
         let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
         let mut out = Vec::new();
         let mut rx = Vec::with_capacity(64 * 1024);
         loop {
             rx.clear();
-            self.sock.recv(&mut rx, 0).map_err(|e| io_errno(&e))?;
+            self.sock.recv(&mut rx, 0).map_err(|e| io_errno_nix(&e))?;
             let mut offset = 0;
             while offset < rx.len() {
                 let reply = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&rx[offset..])
@@ -319,13 +309,12 @@ pub fn move_to(
     let mut rtnl = Rtnl::open(OP, from)?;
     let link = rtnl.link_by_name(OP, name)?;
     if link.header.flags.contains(LinkFlags::Loopback) {
-        return Err(Error::InvalidArgument {
-            op: OP,
-            what: "interface",
-            value: name.to_owned(),
-            reason: "is a loopback device, which cannot leave its namespace",
-            errno: Errno::EINVAL,
-        });
+        return Err(Error::invalid(
+            OP,
+            "interface",
+            name,
+            "is a loopback device, which cannot leave its namespace",
+        ));
     }
     let mut msg = LinkMessage::default();
     msg.header.index = link.header.index;
@@ -485,25 +474,23 @@ pub fn add_route(
     };
     let v6 = match (dst_addr, via) {
         (Some(d), Some(g)) if d.is_ipv4() != g.is_ipv4() => {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                what: "gateway",
-                value: g.to_string(),
-                reason: "is not of the destination's address family",
-                errno: Errno::EINVAL,
-            })
+            return Err(Error::invalid(
+                OP,
+                "gateway",
+                g.to_string(),
+                "is not of the destination's address family",
+            ))
         }
         (Some(d), _) => d.is_ipv6(),
         (None, Some(g)) => g.is_ipv6(),
         (None, None) if dev.is_some() => false,
         (None, None) => {
-            return Err(Error::InvalidArgument {
-                op: OP,
-                what: "route",
-                value: dst.to_owned(),
-                reason: "needs a gateway (via) or a device",
-                errno: Errno::EINVAL,
-            })
+            return Err(Error::invalid(
+                OP,
+                "route",
+                dst,
+                "needs a gateway (via) or a device",
+            ))
         }
     };
     let mut rtnl = Rtnl::open(OP, ns)?;

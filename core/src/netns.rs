@@ -35,13 +35,7 @@ fn validate_name(name: &str) -> Result<()> {
     } else {
         return Ok(());
     };
-    Err(Error::InvalidArgument {
-        op: "netns",
-        what: "name",
-        value: name.to_owned(),
-        reason,
-        errno: Errno::EINVAL,
-    })
+    Err(Error::invalid("netns", "name", name, reason))
 }
 
 /// Makes `/run/netns` exist and be a shared mount point, exactly as `ip netns add` does, so
@@ -123,7 +117,7 @@ mod tests {
     fn names_are_one_component() {
         for bad in ["", ".", "..", "a/b", "../x", "a\0b", &"x".repeat(256)] {
             let err = path(bad).unwrap_err();
-            assert_eq!(err.errno(), Errno::EINVAL, "{bad:?}");
+            assert_eq!(err.errno(), crate::Errno::EINVAL, "{bad:?}");
             assert!(err.to_string().contains("name"), "{err}");
         }
         assert_eq!(path("lab").unwrap(), PathBuf::from("/run/netns/lab"));

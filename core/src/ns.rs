@@ -76,13 +76,12 @@ impl Namespace {
     /// The namespace of kind `kind` of process `pid` (`/proc/PID/ns/KIND`).
     pub fn of_pid(pid: i32, kind: Kind) -> Result<Namespace> {
         if pid <= 0 {
-            return Err(Error::InvalidArgument {
-                op: "open namespace of process",
-                what: "pid",
-                value: pid.to_string(),
-                reason: "is not a process id",
-                errno: Errno::EINVAL,
-            });
+            return Err(Error::invalid(
+                "open namespace of process",
+                "pid",
+                pid.to_string(),
+                "is not a process id",
+            ));
         }
         Self::open_unchecked(&PathBuf::from(format!("/proc/{pid}/ns/{kind}")), Some(kind))
     }
@@ -127,13 +126,13 @@ impl Namespace {
     pub fn from_raw_fd_dup(fd: RawFd, kind: Option<Kind>) -> Result<Namespace> {
         let shown = PathBuf::from(format!("/proc/self/fd/{fd}"));
         let dup = sys::dup_raw_cloexec(fd).map_err(|errno| match errno {
-            Errno::EBADF => Error::InvalidArgument {
-                op: "use namespace descriptor",
-                what: "fd",
-                value: fd.to_string(),
-                reason: "is not an open file descriptor",
-                errno,
-            },
+            Errno::EBADF => Error::invalid(
+                "use namespace descriptor",
+                "fd",
+                fd.to_string(),
+                "is not an open file descriptor",
+            )
+            .with_errno(crate::Errno::EBADF),
             _ => Error::sys("duplicate descriptor", &shown, errno),
         })?;
         let mut ns = Self::verify(dup, kind, Some(shown))?;
@@ -229,8 +228,22 @@ impl Namespace {
         self.fd
     }
 
+    /// Another handle on the same namespace (a `F_DUPFD_CLOEXEC` duplicate), with no new check:
+    /// this one was verified when it was opened.
+    pub fn try_clone(&self) -> Result<Namespace> {
+        Ok(Namespace {
+            fd: self
+                .fd
+                .try_clone()
+                .ctx("duplicate namespace descriptor", self.shown_path())?,
+            kind: self.kind,
+            id: self.id,
+            path: self.path.clone(),
+        })
+    }
+
     /// [`Error::WrongKind`] unless this namespace is of `kind`.
-    pub(crate) fn expect_kind(&self, kind: Kind) -> Result<()> {
+    pub fn expect_kind(&self, kind: Kind) -> Result<()> {
         if self.kind == kind {
             return Ok(());
         }
@@ -296,7 +309,12 @@ fn create_in_thread(kind: Kind) -> Result<Namespace> {
         .join()
     {
         Ok(result) => result,
-        Err(panic) => std::panic::resume_unwind(panic),
+        // The worker makes no call that panics; should one ever, it is an error, not a panic
+        // carried into a C or Python caller.
+        Err(_) => Err(Error::sys_nopath(
+            "create namespace: helper thread panicked",
+            Errno::EIO,
+        )),
     }
 }
 
@@ -374,9 +392,7 @@ fn helper_child(kind: Kind, ready_w: RawFd, release_r: RawFd, release_w: RawFd) 
             } else if init < 0 {
                 err = *libc::__errno_location();
             } else {
-                while libc::waitpid(init, std::ptr::null_mut(), 0) < 0
-                    && *libc::__errno_location() == libc::EINTR
-                {}
+                sys::wait_pid(init);
             }
         }
         let bytes = err.to_ne_bytes();

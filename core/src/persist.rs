@@ -75,13 +75,13 @@ impl Namespace {
 /// Refuses targets that would hide something or would not be what the caller named.
 fn check_existing_target(path: &Path, mode: libc::mode_t, size: i64) -> Result<()> {
     match mode & libc::S_IFMT {
-        libc::S_IFLNK => Err(Error::InvalidArgument {
-            op: "persist",
-            what: "path",
-            value: path.display().to_string(),
-            reason: "is a symbolic link; give the real path",
-            errno: Errno::ELOOP,
-        }),
+        libc::S_IFLNK => Err(Error::invalid(
+            "persist",
+            "path",
+            path.display().to_string(),
+            "is a symbolic link; give the real path",
+        )
+        .with_errno(crate::Errno::ELOOP)),
         libc::S_IFDIR => Err(Error::sys("persist", path, Errno::EISDIR)),
         libc::S_IFREG => {
             if sys::is_nsfs(path).ctx("persist: statfs", path)? {
@@ -93,13 +93,13 @@ fn check_existing_target(path: &Path, mode: libc::mode_t, size: i64) -> Result<(
                 });
             }
             if size != 0 {
-                return Err(Error::InvalidArgument {
-                    op: "persist",
-                    what: "path",
-                    value: path.display().to_string(),
-                    reason: "is a non-empty file; the bind mount would hide it",
-                    errno: Errno::EEXIST,
-                });
+                return Err(Error::invalid(
+                    "persist",
+                    "path",
+                    path.display().to_string(),
+                    "is a non-empty file; the bind mount would hide it",
+                )
+                .with_errno(crate::Errno::EEXIST));
             }
             Ok(())
         }
@@ -118,13 +118,13 @@ pub fn unpersist(path: impl AsRef<Path>) -> Result<()> {
     let st = lstat(&path).ctx("unpersist", &path)?;
     match st.st_mode & libc::S_IFMT {
         libc::S_IFLNK => {
-            return Err(Error::InvalidArgument {
-                op: "unpersist",
-                what: "path",
-                value: path.display().to_string(),
-                reason: "is a symbolic link; give the real path",
-                errno: Errno::ELOOP,
-            })
+            return Err(Error::invalid(
+                "unpersist",
+                "path",
+                path.display().to_string(),
+                "is a symbolic link; give the real path",
+            )
+            .with_errno(crate::Errno::ELOOP))
         }
         libc::S_IFREG => {}
         _ => return Err(Error::NotPersisted { path }),

@@ -41,6 +41,21 @@ pub(crate) fn dup_raw_cloexec(fd: std::os::fd::RawFd) -> Result<OwnedFd, Errno> 
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
 
+/// A close-on-exec duplicate of descriptor `fd`, which stays the caller's (for handing a
+/// caller's descriptor to [`crate::Launch::pass_fd`]). A negative or closed descriptor is an
+/// [`crate::Error::InvalidArgument`] with EBADF.
+pub fn dup_fd(fd: RawFd) -> Result<OwnedFd> {
+    dup_raw_cloexec(fd).map_err(|errno| {
+        crate::Error::invalid(
+            "duplicate descriptor",
+            "fd",
+            fd.to_string(),
+            "is not an open file descriptor",
+        )
+        .with_errno(crate::Errno::of(errno))
+    })
+}
+
 /// Is `path` on nsfs (a namespace file, or a bind mount of one)? Follows symlinks.
 pub(crate) fn is_nsfs(path: &Path) -> Result<bool, Errno> {
     Ok(statfs(path)?.filesystem_type() == NSFS_MAGIC)
@@ -79,7 +94,9 @@ pub(crate) fn read_exact(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(), Errno
     Ok(())
 }
 
-/// Waits for our own child `pid` (never `waitpid(-1)`: other children belong to the caller).
+/// Waits for our own child `pid` (never `waitpid(-1)`: other children belong to the caller),
+/// retrying on EINTR; `None` if waitpid(2) fails otherwise. Async-signal-safe (waitpid and an
+/// errno read only): also used in forked helpers.
 pub(crate) fn wait_pid(pid: libc::pid_t) -> Option<libc::c_int> {
     let mut status = 0;
     loop {
@@ -92,6 +109,51 @@ pub(crate) fn wait_pid(pid: libc::pid_t) -> Option<libc::c_int> {
             return None;
         }
     }
+}
+
+/// The signal set holding `signals` (sigsetops(3)).
+pub(crate) fn sigset_of(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigemptyset/sigaddset only write the stack value they are given; an invalid
+    // signal number is ignored (sigaddset returns EINVAL).
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in signals {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Blocks `signals` for the calling thread (`pthread_sigmask(3)`, `SIG_BLOCK`), so that they
+/// stay pending until [`take_pending_signal`] picks them up instead of acting at once. Threads
+/// started afterwards inherit the mask; programs nsrun launches start with every signal
+/// unblocked.
+pub fn block_signals(signals: &[i32]) -> Result<()> {
+    let set = sigset_of(signals);
+    // SAFETY: pthread_sigmask reads a valid set; the old mask is not wanted.
+    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    // pthread_sigmask returns the error number instead of setting errno.
+    match r {
+        0 => Ok(()),
+        e => Err(crate::Error::sys_nopath(
+            "block signals: pthread_sigmask",
+            Errno::from_raw(e),
+        )),
+    }
+}
+
+/// Takes one pending signal among `signals` (blocked with [`block_signals`]) without waiting
+/// (`sigtimedwait(2)` with a zero timeout); `None` if none is pending.
+pub fn take_pending_signal(signals: &[i32]) -> Option<i32> {
+    let set = sigset_of(signals);
+    let zero = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: sigtimedwait with a valid set and timeout; no siginfo wanted.
+    let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+    (sig > 0).then_some(sig)
 }
 
 /// Number of threads of the calling process.

@@ -8,18 +8,15 @@ use std::time::Duration;
 use nsrun::launch::ExecCommand;
 use nsrun::{Error, ExitStatus, Kind, Launch, Namespace, NsMode, Stage, Stdio};
 
+/// The fixture rootfs, built once by `make rootfs` before any suite: the tests only read it
+/// (building it here would race with the other tests of this binary, which run in parallel).
 fn rootfs() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rootfs");
-    if !p.join("etc/rcS").exists() {
-        let status = std::process::Command::new(p.parent().unwrap().join("make_rootfs.sh"))
-            .arg(&p)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "make_rootfs.sh failed (is busybox-static installed?)"
-        );
-    }
+    assert!(
+        p.join(".stamp").exists(),
+        "{} is missing: run `make rootfs` (tests/fixtures/make_rootfs.sh) first",
+        p.display()
+    );
     p
 }
 
@@ -90,7 +87,7 @@ fn failures_before_exec_are_precise() {
             stage: Stage::Exec,
             errno,
             ..
-        } => assert_eq!(*errno, nix::errno::Errno::ENOENT),
+        } => assert_eq!(*errno, nsrun::Errno::ENOENT),
         other => panic!("{other:?}"),
     }
     assert_eq!(err.path(), Some(std::path::Path::new("/no/such")));
@@ -197,11 +194,11 @@ fn exec_statuses_follow_the_launch_rules() {
             stage: Stage::Exec,
             errno,
             ..
-        } => assert_eq!(errno, nix::errno::Errno::ENOENT),
+        } => assert_eq!(errno, nsrun::Errno::ENOENT),
         other => panic!("{other:?}"),
     }
     let err = status(&["/etc/rcS-missing-dir/x"]).unwrap_err();
-    assert_eq!(err.errno(), nix::errno::Errno::ENOENT);
+    assert_eq!(err.errno(), nsrun::Errno::ENOENT);
     // Environment and cwd: the launch's unless given.
     let mut cmd = ExecCommand::new(["/bin/sh", "-c", "echo $NSRUN_T; pwd"]);
     cmd.env_clear_and_set([("NSRUN_T", "v"), ("PATH", "/bin")])
@@ -265,7 +262,7 @@ fn exec_into_a_stopped_node_is_a_clear_error() {
     child.stop(Duration::from_secs(5)).unwrap();
     let cmd = ExecCommand::new(["/bin/true"]);
     let err = child.exec(&cmd).unwrap_err();
-    assert_eq!(err.errno(), nix::errno::Errno::ESRCH);
+    assert_eq!(err.errno(), nsrun::Errno::ESRCH);
     assert!(err.to_string().contains("not running"), "{err}");
     // Killed behind the handle's back: the init is gone, the handle not yet reaped.
     let child = node("killed");
@@ -273,10 +270,10 @@ fn exec_into_a_stopped_node_is_a_clear_error() {
     unsafe { libc::kill(child.pid(), libc::SIGKILL) };
     std::thread::sleep(Duration::from_millis(100));
     let err = child.exec(&cmd).unwrap_err();
-    assert_eq!(err.errno(), nix::errno::Errno::ESRCH, "{err}");
+    assert_eq!(err.errno(), nsrun::Errno::ESRCH, "{err}");
     // By pid, as `nsrun exec --target` does: a pid that is no launch.
     let err = nsrun::launch::exec_target(pid, &cmd).unwrap_err();
-    assert_eq!(err.errno(), nix::errno::Errno::EINVAL, "{err}");
+    assert_eq!(err.errno(), nsrun::Errno::EINVAL, "{err}");
     let err = nsrun::launch::exec_target(std::process::id() as i32, &cmd).unwrap_err();
     assert!(err.to_string().contains("not the init"), "{err}");
 }
@@ -341,5 +338,5 @@ fn exec_needs_the_init() {
     l.rootfs(rootfs()).init(false);
     let child = l.spawn().unwrap();
     let err = child.exec(&ExecCommand::new(["/bin/true"])).unwrap_err();
-    assert_eq!(err.errno(), nix::errno::Errno::EINVAL);
+    assert_eq!(err.errno(), nsrun::Errno::EINVAL);
 }

@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nix::errno::Errno;
-use nsrun::{list_namespaces, same, unpersist, Error, Kind, Namespace};
+use nsrun::{list_namespaces, same, unpersist, Errno, Error, Kind, Namespace};
 
 /// A unique scratch directory, removed (with anything persisted in it) on drop.
 struct Scratch(PathBuf);
@@ -317,7 +316,7 @@ fn enter_affects_only_the_calling_thread_and_restores() {
 }
 
 #[test]
-fn enter_pid_changes_children_only_and_restores() {
+fn enter_uts_moves_the_thread_and_drop_restores() {
     let target = Namespace::create(Kind::Uts).unwrap();
     let host_uts = Namespace::current(Kind::Uts).unwrap();
     let g = target.enter().unwrap();
@@ -328,8 +327,12 @@ fn enter_pid_changes_children_only_and_restores() {
 
 #[test]
 fn enter_mnt_from_multithreaded_process_is_a_clear_error() {
-    // The test harness runs tests on several threads: this process is multithreaded.
-    let _keep = std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_millis(500)));
+    // A second thread that lives until the end of the test: this process is multithreaded
+    // however the harness schedules tests and however slow the machine is.
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let keep = std::thread::spawn(move || {
+        let _ = hold.recv();
+    });
     let ns = Namespace::create(Kind::Mnt).unwrap();
     let err = ns.enter().map(|_| ()).unwrap_err();
     assert!(
@@ -347,6 +350,8 @@ fn enter_mnt_from_multithreaded_process_is_a_clear_error() {
         Namespace::current(Kind::Mnt).unwrap(),
         Namespace::open("/proc/self/ns/mnt", None).unwrap()
     );
+    drop(release);
+    keep.join().unwrap();
 }
 
 #[test]
@@ -386,7 +391,9 @@ fn list_finds_persisted_only_and_process_only_namespaces() {
     // Wait until the child has unshared (its uts differs from ours).
     let mine = Namespace::current(Kind::Uts).unwrap();
     let mut child_uts = None;
-    for _ in 0..200 {
+    // Poll for up to 30 s: on a loaded machine the child may take long to get there.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
         if let Ok(n) = Namespace::of_pid(child_pid, Kind::Uts) {
             if n != mine && readlink(format!("/proc/{child_pid}/exe")).ends_with("sleep") {
                 child_uts = Some(n);

@@ -1,8 +1,9 @@
 """`make demo`: boot the busybox router rootfs in namespaces, non-interactively, and show the
-isolation from inside; then check that the host kept no mount.
+isolation from inside; then check that the host kept no mount in or under the rootfs.
 
     python examples/python/boot_demo.py [ROOTFS]
 """
+import os
 import sys
 
 import nsrun
@@ -11,8 +12,10 @@ rootfs = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/rootfs"
 
 
 def mounts():
+    """Host mounts in or under the rootfs (where a leaked /proc, /dev or bind would be)."""
+    top = os.path.realpath(rootfs)
     with open("/proc/self/mountinfo") as f:
-        return sorted(" ".join(line.split()[2:]) for line in f)
+        return sorted(line for line in f if line.split()[4] == top or line.split()[4].startswith(top + "/"))
 
 
 before = mounts()

@@ -52,7 +52,7 @@ except nsrun.AlreadyPersistedError as e:
 step("another tool stacks one anyway (unshare --net=FILE); delete still works")
 sh("unshare", f"--net=/run/netns/{name}", "true")
 nsrun.netns.delete(name)
-print("deleted; left in /run/netns:", nsrun.netns.list())
+print(f"deleted; {name} still in /run/netns: {name in nsrun.netns.list()}")
 sh("ip", "netns", "list")
 
 step("list: namespaces of every kind, like lsns")

@@ -31,6 +31,7 @@ from nsrun._nsrun import (
     __version__,
     list_namespaces,
     same,
+    take_restore_failure,
     unpersist,
 )
 
@@ -57,5 +58,6 @@ __all__ = [
     "run",
     "same",
     "spawn",
+    "take_restore_failure",
     "unpersist",
 ]

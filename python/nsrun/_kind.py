@@ -1,6 +1,10 @@
-"""Namespace kinds."""
+"""Namespace kinds. The flag table comes from the native module (core's ``Kind`` is its only
+source); the member names are the Python API (``Kind.MNT`` … ``Kind.TIME``) and are checked
+against that table on import."""
 
 import enum
+
+from nsrun._nsrun import _kind_table
 
 
 class Kind(str, enum.Enum):
@@ -28,13 +32,7 @@ class Kind(str, enum.Enum):
         return self.value
 
 
-_FLAGS = {
-    Kind.MNT: 0x00020000,
-    Kind.UTS: 0x04000000,
-    Kind.IPC: 0x08000000,
-    Kind.NET: 0x40000000,
-    Kind.PID: 0x20000000,
-    Kind.USER: 0x10000000,
-    Kind.CGROUP: 0x02000000,
-    Kind.TIME: 0x00000080,
-}
+_FLAGS = {Kind(name): flag for name, flag in _kind_table()}
+
+if set(_FLAGS) != set(Kind):  # pragma: no cover - a build of mismatched halves
+    raise ImportError(f"nsrun._kind is out of step with the native module: {sorted(_FLAGS)}")

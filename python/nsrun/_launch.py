@@ -42,6 +42,15 @@ def _stdio(v, name) -> int:
     raise InvalidArgumentError(22, f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file", None)
 
 
+def _ns_setting(v: Any) -> Any:
+    """"new", "inherit" (also None), a Namespace, or a path to join (as str or bytes)."""
+    if v is None:
+        return "inherit"
+    if isinstance(v, os.PathLike):
+        return os.fspath(v)
+    return v
+
+
 def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
     merged: Dict[str, Any] = dict(_DEFAULT_NAMESPACES)
     for k, v in (ns or {}).items():
@@ -49,7 +58,7 @@ def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
             kind = Kind(k.value if isinstance(k, Kind) else k)
         except ValueError:
             raise InvalidArgumentError(22, f"namespaces: {k!r} is not a namespace kind", None) from None
-        merged[kind.value] = v
+        merged[kind.value] = _ns_setting(v)
     return list(merged.items())
 
 
@@ -77,7 +86,6 @@ class Process:
     def __init__(self, child, args, text, encoding, errors):
         self._child = child
         self.args = args
-        self.returncode: Optional[int] = None
         fds = child.take_pipes()
         self._text = text or encoding is not None or errors is not None
         self.stdin: Optional[IO[Any]] = self._open(fds[0], "wb", encoding, errors)
@@ -94,6 +102,11 @@ class Process:
         return f
 
     @property
+    def returncode(self) -> Optional[int]:
+        """The exit status once the program has been waited for (128+N if signal N killed it)."""
+        return self._child.returncode
+
+    @property
     def pid(self) -> int:
         """Host pid of the program (of nsrun's init when there is one)."""
         return self._child.pid
@@ -108,7 +121,6 @@ class Process:
             if _raise:
                 raise subprocess.TimeoutExpired(self.args, timeout)
             return None
-        self.returncode = rc
         return rc
 
     def send_signal(self, sig: int) -> None:
@@ -124,8 +136,7 @@ class Process:
 
     def stop(self, timeout: float = 5.0) -> int:
         """Runs the shutdown command, then SIGTERMs every process, then SIGKILL after ``timeout``."""
-        self.returncode = self._child.stop(timeout)
-        return self.returncode
+        return self._child.stop(timeout)
 
     def namespace(self, kind: Union[Kind, str]) -> Namespace:
         """The program's namespace of ``kind`` (e.g. to persist its new netns while it runs)."""
@@ -242,8 +253,7 @@ def spawn(
     :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``.
     """
     args = _argv(argv)
-    child = _spawn(
-        args,
+    options = dict(
         rootfs=os.fspath(rootfs) if rootfs is not None else None,
         namespaces=_namespaces(namespaces),
         hostname=hostname,
@@ -266,7 +276,7 @@ def spawn(
         host_dev=host_dev,
         proc_sys_writable=proc_sys_writable,
     )
-    return Process(child, args, text, encoding, errors)
+    return Process(_spawn(args, options), args, text, encoding, errors)
 
 
 def run(

@@ -1,4 +1,12 @@
-"""Shared fixtures: unique names, scratch dirs, and a leak check around every test."""
+"""Shared fixtures: unique names, scratch dirs, and a leak check around every test.
+
+The leak check sees only what the test owns: mounts, /run/netns entries and scratch
+directories whose names carry this process's pid tag (every name a test makes comes from
+`unique()` or the `scratch`/`tmp_path` fixtures), mounts under this worker's pytest temp dir,
+and this process's own children. Anything else on the host (a user's own netns, another copy
+of the suite, pytest-xdist's other workers) is none of its business, so the suite can run
+beside other work and under `pytest -n 2`.
+"""
 
 import itertools
 import os
@@ -13,13 +21,18 @@ import nsrun
 
 _counter = itertools.count()
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOTFS = os.path.join(ROOT, "tests", "fixtures", "rootfs")
+
+
+def tag() -> str:
+    """The part of every name this process creates: `-<pid>-`."""
+    return f"-{os.getpid()}-"
+
 
 def unique(prefix: str = "nsrun-t") -> str:
     """A name no other test (or concurrent run) uses: prefix, pid, counter."""
     return f"{prefix}-{os.getpid()}-{next(_counter)}"
-
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def children():
@@ -35,38 +48,60 @@ def children():
     return sorted(kids)
 
 
-def _host_state():
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal."""
+    return field.encode().decode("unicode_escape")
+
+
+_BASETEMP = []  # this worker's pytest temp root, set by the session fixture
+
+
+def owned_state():
+    """What this process's tests own on the host (see the module docstring)."""
+    mine = tag()
+    roots = tuple(_BASETEMP)
     with open("/proc/self/mountinfo") as f:
-        # Mount ids change when something is remounted; compare what is mounted where.
-        mounts = sorted(" ".join(line.split(" ")[2:]) for line in f)
-    netns = sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
-    tmp = sorted(n for n in os.listdir(tempfile.gettempdir()) if n.startswith("nsrun-"))
+        mounts = sorted(
+            " ".join([_unescape(line.split(" ")[4])] + line.split(" ")[5:]).strip()
+            for line in f
+            if mine in _unescape(line.split(" ")[4]) or (roots and _unescape(line.split(" ")[4]).startswith(roots))
+        )
+    netns = sorted(n for n in (os.listdir("/run/netns") if os.path.isdir("/run/netns") else []) if mine in n)
+    tmp = sorted(n for n in os.listdir(tempfile.gettempdir()) if n.startswith(f"nsrun{mine}"))
     return {"mounts": mounts, "/run/netns": netns, "scratch dirs": tmp, "children": children()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_basetemp(tmp_path_factory):
+    _BASETEMP[:] = [str(tmp_path_factory.getbasetemp())]
+    yield
 
 
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """Fails a test that leaves a mount, a /run/netns entry, a scratch dir or a child process
-    (tests run one at a time, so the whole host mount table must be as before)."""
-    before = _host_state()
+    """Fails a test that leaves behind a mount, a /run/netns entry, a scratch dir or a child
+    process of its own."""
+    before = owned_state()
     yield
-    after = _host_state()
-    for _ in range(50):  # a killed container's processes take a moment to be reaped by the kernel
-        if after == before:
-            break
-        time.sleep(0.05)
-        after = _host_state()
+    after = owned_state()
+    deadline = time.monotonic() + 10  # a killed container's processes are reaped by the kernel
+    while after != before and time.monotonic() < deadline:
+        time.sleep(0.02)
+        after = owned_state()
     assert after == before, "the test left something behind on the host"
+
+
+def fixture_rootfs() -> str:
+    """The busybox router rootfs, built once by `make rootfs` before any suite runs; the
+    suites only read it."""
+    if not os.path.exists(os.path.join(ROOTFS, ".stamp")):
+        pytest.fail(f"{ROOTFS} is missing: run `make rootfs` (tests/fixtures/make_rootfs.sh) first", pytrace=False)
+    return ROOTFS
 
 
 @pytest.fixture(scope="session")
 def rootfs():
-    """The busybox router rootfs (tests/fixtures/make_rootfs.sh), built once per session."""
-    path = os.path.join(ROOT, "tests", "fixtures", "rootfs")
-    script = os.path.join(ROOT, "tests", "fixtures", "make_rootfs.sh")
-    if not os.path.exists(os.path.join(path, "etc", "rcS")) or os.path.getmtime(script) > os.path.getmtime(path):
-        subprocess.run([script, path], check=True)
-    return path
+    return fixture_rootfs()
 
 
 @pytest.fixture
@@ -80,7 +115,7 @@ def rootfs_copy(rootfs, tmp_path):
 @pytest.fixture
 def scratch():
     """A private directory; anything persisted in it is unpersisted afterwards."""
-    d = tempfile.mkdtemp(prefix=f"nsrun-{os.getpid()}-")
+    d = tempfile.mkdtemp(prefix=f"nsrun{tag()}")
     yield d
     for name in os.listdir(d):
         p = os.path.join(d, name)
@@ -106,6 +141,55 @@ def netns_name():
             subprocess.run(["ip", "netns", "delete", name], check=False)
         if os.path.lexists(path):
             os.unlink(path)
+
+
+def wait_until(predicate, timeout=20.0, what="condition"):
+    """Polls `predicate` until it is true (returns its value) or fails after `timeout` seconds.
+    Tests wait for events, never for a fixed time: the suites must pass on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.01)
+
+
+def descendants(pid: int) -> list:
+    """Every live descendant of `pid` (children of all its threads, recursively)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir(f"/proc/{p}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except FileNotFoundError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def cmdline(pid: int) -> list:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode() for a in f.read().split(b"\0")[:-1]]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def wait_for_descendant(pid: int, argv: list, timeout: float = 20.0) -> int:
+    """Waits until a descendant of `pid` runs `argv`; returns its pid."""
+    def find():
+        return next((d for d in descendants(pid) if cmdline(d) == argv), None)
+
+    return wait_until(find, timeout, f"{argv} to run under pid {pid}")
 
 
 def run(*argv: str) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 import nsrun
 
-from conftest import ROOT, unique
+from conftest import ROOT, unique, wait_for_descendant, wait_until
 from test_launch import _read_until
 
 
@@ -27,6 +27,23 @@ def cli(nsrun_bin, *args, **kw):
     kw.setdefault("text", True)
     kw.setdefault("timeout", 30)
     return subprocess.run([nsrun_bin, *args], **kw)
+
+
+@pytest.mark.parametrize("kind", list(nsrun.Kind), ids=[k.value for k in nsrun.Kind])
+def test_every_kind_in_ls_same_and_enter(nsrun_bin, kind):
+    me = os.getpid()
+    r = cli(nsrun_bin, "ls", "-t", kind.value, "-J")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["namespaces"]
+    mine = os.readlink(f"/proc/{me}/ns/{kind.value}")
+    assert {row["type"] for row in rows} == {kind.value}
+    assert any(f"{kind.value}:[{row['ns']}]" == mine for row in rows)
+    assert cli(nsrun_bin, "same", f"{me}:{kind.value}", f"/proc/{me}/ns/{kind.value}").returncode == 0
+    # --KIND=PATH reaches that kind (our own namespace: joining it changes nothing).
+    flag = "--mount" if kind is nsrun.Kind.MNT else f"--{kind.value}"
+    if kind is not nsrun.Kind.USER:  # the kernel refuses to "enter" one's own user namespace
+        r = cli(nsrun_bin, "enter", f"{flag}=/proc/{me}/ns/{kind.value}", "--", "/bin/true")
+        assert r.returncode == 0, r.stderr
 
 
 def test_every_command_has_help(nsrun_bin):
@@ -45,9 +62,10 @@ def test_interactive_boot_through_a_pty(nsrun_bin, rootfs):
         os.write(fd, b"PS1='router# '\n")
         _read_until(fd, b"router# ")
         os.write(fd, b"sleep 1000\n")
-        time.sleep(0.5)
+        sleeper = wait_for_descendant(pid, ["sleep", "1000"])
         os.write(fd, b"\x03")  # ^C reaches sleep, not the shell, not nsrun
         _read_until(fd, b"router# ")
+        wait_until(lambda: not os.path.exists(f"/proc/{sleeper}"), what="^C to end sleep")
         os.write(fd, b"echo alive-$((6*7))\n")
         _read_until(fd, b"alive-42")
         os.write(fd, b"exit\n")
@@ -103,12 +121,8 @@ def test_ls_json_and_same_agree_with_ip(nsrun_bin):
 
         sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "30"])
         try:
-            for _ in range(100):
-                ident = subprocess.run(["ip", "netns", "identify", str(sleeper.pid)], capture_output=True, text=True).stdout.strip()
-                if ident == name:
-                    break
-                time.sleep(0.02)
-            assert ident == name
+            wait_until(lambda: subprocess.run(["ip", "netns", "identify", str(sleeper.pid)], capture_output=True,
+                                              text=True).stdout.strip() == name, what="ip netns exec to enter")
             assert cli(nsrun_bin, "same", f"/run/netns/{name}", f"{sleeper.pid}:net").returncode == 0
             assert cli(nsrun_bin, "same", f"{os.getpid()}:net", f"{sleeper.pid}:net").returncode == 1
         finally:

@@ -23,9 +23,12 @@ def names(ns=None):
 
 
 def host_net_state():
+    """The host's forwarding switch, and the host interfaces this process could have made
+    (their names carry its pid): other interfaces on the host are not this test's business."""
     with open("/proc/sys/net/ipv4/ip_forward") as f:
         fwd = f.read()
-    return [(i.name, i.up, i.mtu, tuple(i.addresses)) for i in nsrun.link.list()], fwd
+    mine = str(os.getpid() % 100000)
+    return [(i.name, i.up, i.mtu, tuple(i.addresses)) for i in nsrun.link.list() if mine in i.name], fwd
 
 
 @pytest.fixture

@@ -2,10 +2,11 @@
 
 import os
 import subprocess
-import time
 
 import nsrun
 from nsrun import Kind, Namespace
+
+from conftest import wait_until
 
 
 def test_finds_namespace_held_only_by_a_file(scratch):
@@ -27,11 +28,11 @@ def test_finds_namespace_held_only_by_a_process():
     child = subprocess.Popen(["unshare", "--ipc", "sleep", "30"])
     try:
         mine = Namespace.current("ipc")
-        for _ in range(300):
+        def unshared():
             theirs = Namespace.of_pid(child.pid, "ipc")
-            if theirs != mine and os.readlink(f"/proc/{child.pid}/exe").endswith("sleep"):
-                break
-            time.sleep(0.01)
+            return theirs != mine and os.readlink(f"/proc/{child.pid}/exe").endswith("sleep") and theirs
+
+        theirs = wait_until(unshared, what="unshare to exec sleep")
         infos = nsrun.list_namespaces(Kind.IPC)
         assert all(i.kind is Kind.IPC for i in infos)
         match = [i for i in infos if i.id == theirs.id]

@@ -8,7 +8,7 @@ import pytest
 import nsrun
 from nsrun import Kind, Namespace
 
-from conftest import run
+from conftest import run, wait_until
 
 ALL = list(Kind)
 
@@ -19,6 +19,54 @@ def test_kind_accepts_strings_and_enum():
     assert [k.value for k in Kind] == ["mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time"]
     assert Kind.NET.flag == 0x40000000
     assert Namespace.current("net") == Namespace.current(Kind.NET)
+
+
+# The kernel's CLONE_NEW* values, written out here on purpose: the table under test comes from
+# core's Kind through the native module.
+CLONE_NEW = {"mnt": 0x00020000, "uts": 0x04000000, "ipc": 0x08000000, "net": 0x40000000,
+             "pid": 0x20000000, "user": 0x10000000, "cgroup": 0x02000000, "time": 0x00000080}
+
+
+@pytest.mark.parametrize("kind", ALL, ids=[k.value for k in ALL])
+def test_every_kind_flag_name_and_handle(kind):
+    import nsrun._nsrun as native
+    assert dict(native._kind_table())[kind.value] == kind.flag == CLONE_NEW[kind.value]
+    assert Kind(kind.value) is kind and str(kind) == kind.value
+    with Namespace.current(kind.value) as ns:
+        assert ns.kind is kind
+        assert str(ns) == os.readlink(f"/proc/thread-self/ns/{kind.value}")
+
+
+def test_kind_table_is_complete():
+    import nsrun._nsrun as native
+    assert [name for name, _ in native._kind_table()] == [k.value for k in Kind] == list(CLONE_NEW)
+
+
+RESTORE_IN_FINALIZER = r"""
+import gc, sys, nsrun
+child = nsrun.Namespace.create("user")
+ctx = child.enter()
+ctx.__enter__()                      # now inside a child user namespace (single-threaded)
+assert nsrun.take_restore_failure() is None
+del ctx; gc.collect()                # the finalizer cannot go back to the parent user namespace
+err = nsrun.take_restore_failure()
+assert isinstance(err, OSError) and err.errno == 1, repr(err)
+assert "restore previous namespace" in str(err), str(err)
+assert nsrun.take_restore_failure() is None
+print("survived")
+"""
+
+
+def test_failed_restore_in_a_finalizer_warns_and_is_reported():
+    import subprocess
+    import sys
+    # A process of its own: only a single-threaded one may enter a user namespace, and it stays
+    # there afterwards.
+    r = subprocess.run([sys.executable, "-c", RESTORE_IN_FINALIZER], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "survived"
+    assert "nsrun: warning: restore previous namespace" in r.stderr
 
 
 @pytest.fixture
@@ -170,12 +218,11 @@ def test_parent_and_owner_match_lsns():
     )
     try:
         # The sleeping grandchild is the one inside the new pid namespace.
-        for _ in range(200):
+        def sleeping_grandchild():
             kids = open(f"/proc/{child.pid}/task/{child.pid}/children").read().split()
-            if kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("sleep"):
-                break
-            threading.Event().wait(0.01)
-        pid = int(kids[0])
+            return kids and os.readlink(f"/proc/{kids[0]}/exe").endswith("sleep") and int(kids[0])
+
+        pid = wait_until(sleeping_grandchild, what="unshare's child to run sleep")
         rows = _lsns(pid)
         for kind in ("user", "pid"):
             ns = Namespace.of_pid(pid, kind)

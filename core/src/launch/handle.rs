@@ -139,7 +139,7 @@ impl Child {
                 what: "launch",
                 value: self.pid.to_string(),
                 reason: "has no nsrun init to run commands through (launched with init=false)",
-                errno: Errno::EINVAL,
+                errno: crate::Errno::EINVAL,
             });
         };
         if self.status.is_some() {

@@ -37,12 +37,14 @@ impl Stdio {
     pub fn from_raw_fd_dup(fd: std::os::fd::RawFd) -> crate::Result<Stdio> {
         crate::sys::dup_raw_cloexec(fd)
             .map(Stdio::Fd)
-            .map_err(|errno| crate::Error::InvalidArgument {
-                op: "launch",
-                what: "stdio descriptor",
-                value: fd.to_string(),
-                reason: "is not an open file descriptor",
-                errno,
+            .map_err(|errno| {
+                crate::Error::invalid(
+                    "launch",
+                    "stdio descriptor",
+                    fd.to_string(),
+                    "is not an open file descriptor",
+                )
+                .with_errno(crate::Errno::of(errno))
             })
     }
 }

@@ -440,7 +440,7 @@ pub(crate) fn env_entry(k: &OsStr, v: &OsStr) -> Result<CString> {
             what: "environment variable name",
             value: k.to_string_lossy().into_owned(),
             reason: "must be non-empty and contain no '='",
-            errno: Errno::EINVAL,
+            errno: crate::Errno::EINVAL,
         });
     }
     let mut b = k.as_bytes().to_vec();
@@ -544,7 +544,7 @@ fn invalid(value: impl Into<String>, reason: &'static str) -> Error {
         what: "option",
         value: value.into(),
         reason,
-        errno: Errno::EINVAL,
+        errno: crate::Errno::EINVAL,
     }
 }
 
@@ -554,7 +554,7 @@ fn cstring(what: &'static str, s: &OsStr) -> Result<CString> {
         what,
         value: s.to_string_lossy().into_owned(),
         reason: "contains a NUL byte",
-        errno: Errno::EINVAL,
+        errno: crate::Errno::EINVAL,
     })
 }
 
@@ -571,7 +571,7 @@ fn relative(what: &'static str, p: &Path) -> Result<CString> {
                     what,
                     value: p.display().to_string(),
                     reason: "must not contain '..'",
-                    errno: Errno::EINVAL,
+                    errno: crate::Errno::EINVAL,
                 })
             }
         }

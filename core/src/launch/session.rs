@@ -187,14 +187,14 @@ fn invalid(value: impl Into<String>, reason: &'static str, errno: Errno) -> Erro
         what: "command",
         value: value.into(),
         reason,
-        errno,
+        errno: crate::Errno::of(errno),
     }
 }
 
 fn open_null() -> std::result::Result<OwnedFd, Errno> {
     std::fs::File::open("/dev/null")
         .map(OwnedFd::from)
-        .map_err(|e| crate::error::io_errno(&e))
+        .map_err(|e| crate::error::io_errno_nix(&e))
 }
 
 fn stopped() -> Error {
@@ -488,7 +488,7 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
         what: "target pid",
         value: pid.to_string(),
         reason,
-        errno: Errno::EINVAL,
+        errno: crate::Errno::EINVAL,
     };
     // SAFETY: pidfd_open returns a new descriptor or -1.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };

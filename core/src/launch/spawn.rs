@@ -20,7 +20,7 @@ use super::handle::Child;
 use super::plan::{Parent, Plan};
 use super::status::record_error;
 use super::wire::{Record, Stage};
-use crate::error::{Context, Error, OptPath, Result};
+use crate::error::{Context, Error, Result};
 use crate::sys;
 
 struct Job {
@@ -156,9 +156,9 @@ fn clone_from_right_thread(plan: &Plan) -> Result<(libc::pid_t, OwnedFd)> {
 fn clone_error(errno: Errno) -> Error {
     Error::Launch {
         stage: Stage::Clone,
-        errno,
+        errno: crate::Errno::of(errno),
         status: None,
-        path: OptPath(None),
+        path: None,
     }
 }
 

@@ -3,10 +3,8 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use nix::errno::Errno;
-
 use super::wire::{Record, Stage};
-use crate::error::{Error, OptPath};
+use crate::error::Error;
 
 /// How a launched program ended (the init's status: the payload's code, or 128+signal).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,8 +49,8 @@ pub(crate) fn record_error(r: &Record) -> Error {
     let path = r.path_bytes();
     Error::Launch {
         stage: r.stage(),
-        errno: Errno::from_raw(r.errno),
+        errno: crate::Errno::from_raw(r.errno),
         status: (r.stage() == Stage::Boot).then_some(r.status),
-        path: OptPath((!path.is_empty()).then(|| OsStr::from_bytes(path).into())),
+        path: (!path.is_empty()).then(|| OsStr::from_bytes(path).into()),
     }
 }

@@ -1,0 +1,69 @@
+//! Exit statuses: the program's own (128+signal if it was killed); 125 when nsrun itself fails;
+//! 126 when the program cannot be run; 127 when it is not found (as shells and container tools
+//! do).
+
+use nsrun::{Errno, Error, ExitStatus, Stage};
+
+/// nsrun itself failed.
+pub const FAILED: u8 = 125;
+
+/// A failed command: the message for stderr and the exit status it maps to.
+#[derive(Debug)]
+pub struct CommandError {
+    pub message: String,
+    pub code: u8,
+}
+
+impl From<Error> for CommandError {
+    fn from(e: Error) -> Self {
+        let code = match &e {
+            Error::Launch {
+                stage: Stage::Exec,
+                errno,
+                ..
+            } if *errno == Errno::ENOENT => 127,
+            Error::Launch {
+                stage: Stage::Exec, ..
+            } => 126,
+            _ => FAILED,
+        };
+        CommandError {
+            message: e.to_string(),
+            code,
+        }
+    }
+}
+
+/// A failure of nsrun's own (status 125) with this message.
+pub fn fail(message: impl Into<String>) -> CommandError {
+    CommandError {
+        message: message.into(),
+        code: FAILED,
+    }
+}
+
+/// What every command returns: its exit status, or the error.
+pub type Res<T> = Result<T, CommandError>;
+
+/// The exit status that reports a program's end.
+pub fn status_code(s: ExitStatus) -> u8 {
+    match s {
+        ExitStatus::Exited(c) => c as u8,
+        ExitStatus::Signaled(sig) => (128 + sig) as u8,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(status_code(ExitStatus::Exited(3)), 3);
+        assert_eq!(status_code(ExitStatus::Signaled(libc::SIGKILL)), 137);
+        assert_eq!(fail("x").code, FAILED);
+        let invalid = CommandError::from(Error::invalid("netns", "name", "a/b", "has a '/'"));
+        assert_eq!(invalid.code, FAILED);
+        assert!(invalid.message.contains("a/b"), "{}", invalid.message);
+    }
+}

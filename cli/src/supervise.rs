@@ -1,0 +1,32 @@
+//! Waiting for a launched program while nsrun's own signals turn into actions.
+
+use std::time::Duration;
+
+use nsrun::Child;
+
+use crate::exit::{status_code, Res};
+
+/// The signals nsrun acts on while a program runs. Blocked from the start of `main`, so one
+/// that arrives while the program is being set up is acted on, not fatal.
+pub const SUPERVISED: [i32; 4] = [libc::SIGTERM, libc::SIGHUP, libc::SIGINT, libc::SIGQUIT];
+
+/// Blocks [`SUPERVISED`] for this (the only) thread; launched programs start with every signal
+/// unblocked and at its default (nsrun's launch resets them).
+pub fn block_supervised_signals() -> Res<()> {
+    Ok(nsrun::block_signals(&SUPERVISED)?)
+}
+
+/// Waits for the program; SIGTERM or SIGHUP to nsrun stops it properly (shutdown command,
+/// SIGTERM, SIGKILL after `grace`); SIGINT and SIGQUIT are passed on.
+pub fn supervise(mut child: Child, grace: Duration) -> Res<u8> {
+    loop {
+        if let Some(s) = child.wait(Some(Duration::from_millis(50)))? {
+            return Ok(status_code(s));
+        }
+        match nsrun::take_pending_signal(&SUPERVISED) {
+            Some(libc::SIGTERM | libc::SIGHUP) => return Ok(status_code(child.stop(grace)?)),
+            Some(sig @ (libc::SIGINT | libc::SIGQUIT)) => child.send_signal(sig)?,
+            _ => {}
+        }
+    }
+}

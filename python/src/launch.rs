@@ -1,0 +1,240 @@
+//! `nsrun.spawn` / `nsrun.run`: the native `_spawn` and `_Child` behind `nsrun.Process`.
+//! `nsrun/_launch.py` checks and normalises every option; this file only converts them.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use pyo3::prelude::*;
+
+use nsrun::launch::{IdMap, Signaller};
+use nsrun::{Child, Kind, Launch, NsMode, Stdio};
+
+use crate::convert::{clone_handle, parse_path};
+use crate::errors::{invalid, OrRaise};
+use crate::kind::{kind_from_name, parse_kind};
+use crate::namespace::PyNamespace;
+
+/// The native side of ``nsrun.Process``.
+#[pyclass(module = "nsrun._nsrun", name = "_Child")]
+pub struct PyChild {
+    /// The exit status is cached here only (`Child::status`).
+    child: Mutex<Child>,
+    /// Signals can be sent while another thread waits.
+    signaller: Signaller,
+    pid: i32,
+}
+
+impl PyChild {
+    fn lock(&self) -> MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[pymethods]
+impl PyChild {
+    #[getter]
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The returncode once reaped (by ``wait`` or ``stop``), else None. Never blocks: while
+    /// another thread is in ``wait``, the program has not been reaped yet.
+    #[getter]
+    fn returncode(&self) -> Option<i32> {
+        let child = self.child.try_lock().ok()?;
+        child.status().map(|s| s.returncode())
+    }
+
+    /// The launcher's ends of piped streams, as raw fds (-1 when not piped); taken once.
+    fn take_pipes(&self) -> (i32, i32, i32) {
+        use std::os::fd::{IntoRawFd, OwnedFd};
+        let mut c = self.lock();
+        let take = |f: Option<OwnedFd>| f.map(|f| f.into_raw_fd()).unwrap_or(-1);
+        (
+            take(c.stdin.take()),
+            take(c.stdout.take()),
+            take(c.stderr.take()),
+        )
+    }
+
+    /// Waits at most ``timeout`` seconds (None: forever); returns the returncode or None.
+    #[pyo3(signature = (timeout = None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<i32>> {
+        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        let status = py.detach(|| self.lock().wait(timeout)).or_raise(py)?;
+        Ok(status.map(|s| s.returncode()))
+    }
+
+    /// Sends ``sig`` (a no-op once the program has been reaped).
+    fn send_signal(&self, py: Python<'_>, sig: i32) -> PyResult<()> {
+        self.signaller.send_signal(sig).or_raise(py)
+    }
+
+    /// Runs the shutdown command and SIGTERMs everything; SIGKILL after ``timeout`` seconds.
+    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<i32> {
+        let grace = Duration::from_secs_f64(timeout.max(0.0));
+        let status = py.detach(|| self.lock().stop(grace)).or_raise(py)?;
+        Ok(status.returncode())
+    }
+
+    fn namespace(&self, py: Python<'_>, kind: &Bound<'_, PyAny>) -> PyResult<PyNamespace> {
+        let kind = parse_kind(py, kind)?;
+        self.lock()
+            .namespace(kind)
+            .or_raise(py)
+            .map(PyNamespace::wrap)
+    }
+}
+
+/// The options of ``nsrun.spawn`` after ``nsrun/_launch.py`` normalised them: a dict with
+/// exactly these keys.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct SpawnOptions<'py> {
+    rootfs: Option<PathBuf>,
+    /// (kind name, "new" | "inherit" | Namespace | path to join), defaults merged in.
+    namespaces: Vec<(String, Bound<'py, PyAny>)>,
+    hostname: Option<String>,
+    /// (host path, path inside, read-only).
+    mounts: Vec<(PathBuf, PathBuf, bool)>,
+    env: Option<Vec<(OsString, OsString)>>,
+    cwd: Option<PathBuf>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    uid_map: Vec<(u32, u32, u32)>,
+    gid_map: Vec<(u32, u32, u32)>,
+    map_root_user: bool,
+    /// INHERIT (-10), PIPE (-1), DEVNULL (-3) or a descriptor.
+    stdin: i32,
+    stdout: i32,
+    stderr: i32,
+    /// (descriptor of the caller, number inside).
+    pass_fds: Vec<(i32, i32)>,
+    boot: Option<Vec<OsString>>,
+    shutdown: Option<Vec<OsString>>,
+    init: bool,
+    interactive: bool,
+    host_dev: bool,
+    proc_sys_writable: bool,
+}
+
+/// A namespace setting: "new", "inherit", a Namespace, or a path to join.
+fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<NsMode> {
+    if let Ok(ns) = v.cast::<PyNamespace>() {
+        return clone_handle(py, ns, Some(kind)).map(NsMode::Join);
+    }
+    if let Ok(s) = v.extract::<String>() {
+        match s.as_str() {
+            "new" => return Ok(NsMode::New),
+            "inherit" => return Ok(NsMode::Inherit),
+            _ => {}
+        }
+    }
+    let path = v.extract::<PathBuf>().map_err(|_| {
+        let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
+        invalid(
+            py,
+            "namespace setting",
+            shown,
+            "must be \"new\", \"inherit\"/None, a Namespace or a path to join",
+        )
+    })?;
+    let path = parse_path(py, path)?;
+    nsrun::Namespace::open(&path, Some(kind))
+        .or_raise(py)
+        .map(NsMode::Join)
+}
+
+/// INHERIT (-10), subprocess.PIPE (-1), subprocess.DEVNULL (-3) or a descriptor (duplicated).
+fn stdio(py: Python<'_>, v: i32) -> PyResult<Stdio> {
+    match v {
+        -10 => Ok(Stdio::Inherit),
+        -1 => Ok(Stdio::Piped),
+        -3 => Ok(Stdio::Null),
+        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).or_raise(py),
+        other => Err(invalid(
+            py,
+            "stdio",
+            other.to_string(),
+            "must be None, PIPE, DEVNULL or a file descriptor",
+        )),
+    }
+}
+
+fn id_maps(v: Vec<(u32, u32, u32)>) -> Vec<IdMap> {
+    v.into_iter()
+        .map(|(inside, outside, count)| IdMap {
+            inside,
+            outside,
+            count,
+        })
+        .collect()
+}
+
+impl SpawnOptions<'_> {
+    /// The core builder for `argv` with these options.
+    fn into_launch(self, py: Python<'_>, argv: Vec<OsString>) -> PyResult<Launch> {
+        let mut l = Launch::new(argv);
+        if let Some(r) = self.rootfs {
+            l.rootfs(parse_path(py, r)?);
+        }
+        for (name, v) in &self.namespaces {
+            let kind = kind_from_name(py, name)?;
+            l.namespace(kind, ns_mode(py, kind, v)?);
+        }
+        if let Some(h) = self.hostname {
+            l.hostname(h);
+        }
+        for (src, dst, ro) in self.mounts {
+            l.bind(parse_path(py, src)?, parse_path(py, dst)?, ro);
+        }
+        if let Some(e) = self.env {
+            l.env_clear_and_set(e);
+        }
+        if let Some(c) = self.cwd {
+            l.cwd(parse_path(py, c)?);
+        }
+        if self.uid.is_some() || self.gid.is_some() {
+            l.user(self.uid.unwrap_or(0), self.gid.unwrap_or(0));
+        }
+        if self.map_root_user {
+            l.map_root_user();
+        }
+        if !self.uid_map.is_empty() || !self.gid_map.is_empty() {
+            l.id_maps(id_maps(self.uid_map), id_maps(self.gid_map));
+        }
+        l.stdin(stdio(py, self.stdin)?)
+            .stdout(stdio(py, self.stdout)?)
+            .stderr(stdio(py, self.stderr)?);
+        for (fd, target) in self.pass_fds {
+            l.pass_fd(nsrun::dup_fd(fd).or_raise(py)?, target);
+        }
+        if let Some(b) = self.boot {
+            l.boot(b);
+        }
+        if let Some(s) = self.shutdown {
+            l.shutdown(s);
+        }
+        l.init(self.init)
+            .interactive(self.interactive)
+            .host_dev(self.host_dev)
+            .proc_sys_writable(self.proc_sys_writable);
+        Ok(l)
+    }
+}
+
+/// Starts a program in namespaces (``argv`` and the options of ``nsrun.spawn``, already
+/// checked and normalised by nsrun/_launch.py).
+#[pyfunction]
+pub fn _spawn(py: Python<'_>, argv: Vec<OsString>, options: SpawnOptions<'_>) -> PyResult<PyChild> {
+    let mut l = options.into_launch(py, argv)?;
+    let child = py.detach(|| l.spawn()).or_raise(py)?;
+    let signaller = child.signaller().or_raise(py)?;
+    Ok(PyChild {
+        pid: child.pid(),
+        child: Mutex::new(child),
+        signaller,
+    })
+}
