@@ -671,3 +671,36 @@ def test_the_init_is_sealed_and_has_no_environment(rootfs):
         del os.environ["NSRUN_SECRET_FOR_TEST"]
     exe, env_len, write = r.stdout.splitlines()
     assert exe.startswith("/memfd:nsrun-init") and env_len.strip() == "0" and write == "refused"
+
+
+def test_the_exec_socket_refuses_processes_inside_the_launch(rootfs):
+    """The init serves its listening exec socket only to peers outside its PID namespace: a
+    process inside (here a host python joined to the launch's PID namespace) is disconnected."""
+    import ctypes
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with nsrun.spawn(["sleep", "1000"], rootfs=rootfs) as p:
+        pidfd = os.pidfd_open(p.pid)
+        fd = libc.syscall(438, pidfd, 4, 0)  # pidfd_getfd(pidfd, LISTEN_FD, 0)
+        os.close(pidfd)
+        assert fd >= 0, os.strerror(ctypes.get_errno())
+        with socket.socket(fileno=fd) as listening:
+            name = listening.getsockname()
+        probe = (
+            "import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+            "s.connect(b'\\0' + bytes.fromhex(sys.argv[1]))\n"
+            "s.settimeout(1)\n"
+            "try:\n"
+            "    print(repr(s.recv(100)))\n"
+            "except OSError as e:\n"
+            "    print(type(e).__name__)\n"
+        )
+        assert isinstance(name, bytes) and name[:1] == b"\0"  # an abstract name
+        arg = name[1:].hex()
+        inside = subprocess.run(["nsenter", "-t", str(p.pid), "-p", "--", sys.executable, "-c", probe, arg],
+                                capture_output=True, text=True, timeout=20)
+        assert inside.stdout.strip() in ("b''", "ConnectionResetError"), inside
+        outside = subprocess.run([sys.executable, "-c", probe, arg], capture_output=True, text=True, timeout=20)
+        assert outside.stdout.strip() == "TimeoutError" or "timed out" in outside.stdout, outside  # accepted, waits for a request
