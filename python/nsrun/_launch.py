@@ -18,9 +18,6 @@ _INHERIT = -10
 
 __all__ = ["DEVNULL", "PIPE", "Process", "run", "spawn"]
 
-_DEFAULT_NAMESPACES = {"mnt": "new", "pid": "new", "uts": "new", "ipc": "new"}
-
-
 def _argv(argv, what="argv") -> List[Union[str, bytes]]:
     if isinstance(argv, (str, bytes, os.PathLike)):
         raise InvalidArgumentError(22, f"{what} must be a sequence of arguments, not a string", None)
@@ -52,7 +49,9 @@ def _ns_setting(v: Any) -> Any:
 
 
 def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
-    merged: Dict[str, Any] = dict(_DEFAULT_NAMESPACES)
+    # Only the caller's settings: the defaults (new mnt, pid, uts, ipc) are core's
+    # (nsrun::Launch::new), applied under these.
+    merged: Dict[str, Any] = {}
     for k, v in (ns or {}).items():
         try:
             kind = Kind(k.value if isinstance(k, Kind) else k)
