@@ -19,6 +19,9 @@
 //! system calls (no allocation) before exec.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// The C library's `main` is the entry point: Rust's runtime start (stack guard lookup through
+// /proc/self/maps, sigaltstack, SIGPIPE ignored) is work every launch would pay for nothing.
+#![no_main]
 
 mod sys;
 #[path = "../src/launch/wire.rs"]
@@ -285,7 +288,9 @@ const FORWARDED_WITH_HANDLER: [c_int; 8] = [
     sys::SIGCONT,
 ];
 
-fn main() {
+/// Entry point, called by the C library's start code. Never returns.
+#[no_mangle]
+pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // SAFETY: prctl with integer arguments and a NUL-terminated name.
     unsafe {
         sys::prctl(sys::PR_SET_DUMPABLE, 0usize, 0usize, 0usize, 0usize);
