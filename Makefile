@@ -84,6 +84,10 @@ doc:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# nsrun-init is built by core/build.rs with rustc alone: lint it the same way.
+	rustfmt --check --edition 2021 core/init/main.rs
+	clippy-driver --edition 2021 --crate-type bin -W clippy::undocumented_unsafe_blocks \
+	  -D warnings -o $(CURDIR)/target/nsrun-init-lint core/init/main.rs
 
 test-rust: rootfs
 	$(CARGO) test --workspace

@@ -23,6 +23,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<namespace::PyEnter>()?;
     m.add_class::<namespace::PyNamespaceInfo>()?;
     m.add_class::<launch::PyChild>()?;
+    m.add_class::<launch::PyExecChild>()?;
     m.add_class::<link::PyInterface>()?;
     m.add_class::<link::PyRoute>()?;
     for f in [

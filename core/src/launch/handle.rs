@@ -1,56 +1,17 @@
-//! The handle on a launched program: wait (with timeout), signal, stop, look into.
+//! The handle on a launched program: wait (with timeout), signal, stop, look into, exec into.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
-use crate::error::{Context, Error, Result};
+use super::plan::shutdown_signal;
+use super::session::{exec_via_control, ExecChild, ExecCommand};
+use super::signal::pidfd_send_signal;
+use super::signal::Signaller;
+use super::status::ExitStatus;
+use crate::error::{Error, Result};
 use crate::{Kind, Namespace};
-
-/// The signal that asks nsrun's init to shut down (run the shutdown command, then SIGTERM
-/// everything): SIGRTMIN+3, as systemd uses it for "halt".
-pub(crate) fn shutdown_signal() -> i32 {
-    libc::SIGRTMIN() + 3
-}
-
-/// How a launched program ended (the init's status: the payload's code, or 128+signal).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    Exited(i32),
-    /// Killed by this signal (only the init itself can end this way, e.g. by SIGKILL).
-    Signaled(i32),
-}
-
-impl ExitStatus {
-    fn from_wait(status: i32) -> ExitStatus {
-        if libc::WIFSIGNALED(status) {
-            ExitStatus::Signaled(libc::WTERMSIG(status))
-        } else {
-            ExitStatus::Exited(libc::WEXITSTATUS(status))
-        }
-    }
-
-    /// The exit code, if it exited.
-    pub fn code(self) -> Option<i32> {
-        match self {
-            ExitStatus::Exited(c) => Some(c),
-            ExitStatus::Signaled(_) => None,
-        }
-    }
-
-    /// Like `subprocess.Popen.returncode`: the code, or minus the signal.
-    pub fn returncode(self) -> i32 {
-        match self {
-            ExitStatus::Exited(c) => c,
-            ExitStatus::Signaled(s) => -s,
-        }
-    }
-
-    pub fn success(self) -> bool {
-        self == ExitStatus::Exited(0)
-    }
-}
 
 /// A launched program. Dropping a handle whose program still runs kills it (and everything in
 /// its PID namespace) and reaps it: nothing outlives its handle by accident.
@@ -63,6 +24,8 @@ pub struct Child {
     pub stdout: Option<OwnedFd>,
     pub stderr: Option<OwnedFd>,
     status: Option<ExitStatus>,
+    /// The launcher's end of the init's control socket (exec requests).
+    control: Option<OwnedFd>,
     init: bool,
     interactive: bool,
 }
@@ -72,6 +35,7 @@ impl Child {
         pid: libc::pid_t,
         pidfd: OwnedFd,
         ends: [Option<OwnedFd>; 3],
+        control: Option<OwnedFd>,
         init: bool,
         interactive: bool,
     ) -> Child {
@@ -83,6 +47,7 @@ impl Child {
             stdout,
             stderr,
             status: None,
+            control,
             init,
             interactive,
         }
@@ -160,8 +125,30 @@ impl Child {
 
     /// A handle that can signal the program from another thread while this one waits.
     pub fn signaller(&self) -> Result<Signaller> {
-        let pidfd = self.pidfd.try_clone().ctx_nopath("signaller: dup pidfd")?;
-        Ok(Signaller { pidfd })
+        Signaller::from_pidfd(&self.pidfd)
+    }
+
+    /// Runs `cmd` inside this running launch, through its init: in every namespace of the
+    /// launch (PID namespace, root, /proc, hostname, cgroup), as the init's child, killed when
+    /// the launch stops. Fails with ESRCH once the launch has ended, and with EINVAL for a
+    /// launch without the init.
+    pub fn exec(&self, cmd: &ExecCommand) -> Result<ExecChild> {
+        let Some(control) = &self.control else {
+            return Err(Error::InvalidArgument {
+                op: "exec",
+                what: "launch",
+                value: self.pid.to_string(),
+                reason: "has no nsrun init to run commands through (launched with init=false)",
+                errno: crate::Errno::EINVAL,
+            });
+        };
+        if self.status.is_some() {
+            return Err(Error::sys_nopath(
+                "exec: the launch is not running (its init has exited)",
+                Errno::ESRCH,
+            ));
+        }
+        exec_via_control(control, cmd)
     }
 
     /// SIGKILL: the init dies, and with it every process of its PID namespace.
@@ -213,37 +200,6 @@ impl Child {
             libc::tcsetpgrp(0, libc::getpgrp());
             libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         }
-    }
-}
-
-/// Sends signals to a launched program, independently of its [`Child`] handle (a pidfd: it can
-/// never hit a recycled pid). Signalling a program that has ended is a no-op.
-#[derive(Debug)]
-pub struct Signaller {
-    pidfd: OwnedFd,
-}
-
-impl Signaller {
-    pub fn send_signal(&self, sig: i32) -> Result<()> {
-        pidfd_send_signal(&self.pidfd, sig)
-    }
-}
-
-/// pidfd_send_signal(2); ESRCH (already exited) is not an error.
-fn pidfd_send_signal(pidfd: &OwnedFd, sig: i32) -> Result<()> {
-    // SAFETY: pidfd_send_signal on a pidfd we own, with no siginfo.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            sig,
-            std::ptr::null::<libc::siginfo_t>(),
-            0,
-        )
-    };
-    match Errno::result(r) {
-        Ok(_) | Err(Errno::ESRCH) => Ok(()),
-        Err(e) => Err(Error::sys_nopath("send signal: pidfd_send_signal", e)),
     }
 }
 

@@ -1,116 +1,48 @@
 //! Starting a program inside new or joined namespaces, optionally in a rootfs: the [`Launch`]
 //! builder and the [`Child`] handle.
 //!
-//! Process tree: the caller clones one child (C1) with every namespace that is to be new, so in a
-//! new PID namespace C1 is PID 1. C1 joins the namespaces to be joined, prepares the mounts and
-//! switches root, runs the boot command, forks the payload and then serves as the tiny init:
-//! it reaps orphans, forwards signals to the payload, runs the shutdown command and exits with
-//! the payload's status (code, or 128+signal). Everything that allocates happens before the
-//! clone ([`plan`]); after it, only async-signal-safe system calls ([`child`]).
+//! The code reads in one direction:
+//! builder (this file, over the plain data of [`options`]) → [`plan`] (validate, allocate
+//! everything the child needs) → [`spawn`] (clone, talk to the child) → `child` (runs between
+//! clone and exec: joins, mounts, root switch, exec) → [`handle`] ([`Child`]; exec sessions in
+//! [`session`]).
+//!
+//! Process shape: the caller's address space is never copied. The launcher clones the launch
+//! child with `CLONE_VM|CLONE_VFORK` on a stack of its own (as posix_spawn does) and with every
+//! namespace that is to be new, so in a new PID namespace it is PID 1. It joins namespaces,
+//! mounts, switches root, sets the hostname and stdio with async-signal-safe system calls only,
+//! then execs nsrun-init, a small static program of nsrun's own run from a sealed memfd
+//! ([`image`]), with an empty environment and the launch's [`wire::Config`] on a descriptor.
+//! The init runs the boot command, forks the payload, reaps, forwards signals, runs exec
+//! requests ([`Child::exec`]) and exits with the payload's status (code, or 128+signal).
+//! With a new user namespace, an intermediate child (also `CLONE_VM|CLONE_VFORK`) creates the
+//! launch child with `CLONE_PARENT` and writes its uid/gid maps from outside before it goes on.
+//! With `init(false)` and no boot command, the launch child execs the program directly.
 
 mod child;
 mod handle;
+mod image;
+mod options;
 mod plan;
-mod report;
-mod spawner;
+mod session;
+mod signal;
+mod spawn;
+mod status;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-pub use handle::{Child, ExitStatus, Signaller};
-pub use report::Stage;
+pub use handle::Child;
+pub use options::{BindMount, IdMap, Launch, NsMode, Stdio};
+pub use session::{exec_target, ExecChild, ExecCommand};
+pub use signal::Signaller;
+pub use status::ExitStatus;
+pub use wire::Stage;
 
-use crate::{Kind, Namespace};
-
-/// What a launched program gets for one namespace kind.
-#[derive(Debug)]
-pub enum NsMode {
-    /// The launcher's own namespace.
-    Inherit,
-    /// A new namespace.
-    New,
-    /// An existing namespace (e.g. `netns::open("lab")`, `Namespace::open(path)`).
-    Join(Namespace),
-}
-
-/// Where a standard stream of the launched program goes.
-#[derive(Debug)]
-pub enum Stdio {
-    /// The launcher's own stream.
-    Inherit,
-    /// `/dev/null`.
-    Null,
-    /// A new pipe; the launcher's end is in [`Child::stdin`] / `stdout` / `stderr`.
-    Piped,
-    /// This descriptor (the launcher keeps its own copy).
-    Fd(OwnedFd),
-}
-
-impl Stdio {
-    /// A duplicate of descriptor `fd`, which stays the caller's (EBADF if it is not open).
-    pub fn from_raw_fd_dup(fd: std::os::fd::RawFd) -> crate::Result<Stdio> {
-        crate::sys::dup_raw_cloexec(fd)
-            .map(Stdio::Fd)
-            .map_err(|errno| {
-                crate::Error::invalid(
-                    "launch",
-                    "stdio descriptor",
-                    fd.to_string(),
-                    "is not an open file descriptor",
-                )
-                .with_errno(crate::Errno::of(errno))
-            })
-    }
-}
-
-/// A host path bind-mounted into the launched program's root.
-#[derive(Clone, Debug)]
-pub struct BindMount {
-    pub source: PathBuf,
-    /// Inside the rootfs (resolved there; symlinks cannot lead out of it).
-    pub target: PathBuf,
-    pub read_only: bool,
-}
-
-/// One line of a uid or gid map (user_namespaces(7)).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IdMap {
-    pub inside: u32,
-    pub outside: u32,
-    pub count: u32,
-}
-
-/// Builder for a program launched in namespaces, like `std::process::Command`.
-///
-/// Defaults: new mnt, pid, uts and ipc namespaces, the others inherited; a fresh /proc; the
-/// tiny init as PID 1; stdio inherited; environment inherited.
-#[derive(Debug)]
-pub struct Launch {
-    pub(crate) argv: Vec<OsString>,
-    pub(crate) rootfs: Option<PathBuf>,
-    pub(crate) namespaces: BTreeMap<Kind, NsMode>,
-    pub(crate) hostname: Option<String>,
-    pub(crate) binds: Vec<BindMount>,
-    pub(crate) env: Option<Vec<(OsString, OsString)>>,
-    pub(crate) cwd: Option<PathBuf>,
-    pub(crate) uid: Option<u32>,
-    pub(crate) gid: Option<u32>,
-    pub(crate) uid_map: Vec<IdMap>,
-    pub(crate) gid_map: Vec<IdMap>,
-    pub(crate) stdin: Stdio,
-    pub(crate) stdout: Stdio,
-    pub(crate) stderr: Stdio,
-    pub(crate) pass_fds: Vec<(OwnedFd, i32)>,
-    pub(crate) boot: Option<Vec<OsString>>,
-    pub(crate) shutdown: Option<Vec<OsString>>,
-    pub(crate) init: bool,
-    pub(crate) interactive: bool,
-    pub(crate) host_dev: bool,
-    pub(crate) proc_sys_writable: bool,
-    pub(crate) private_propagation: bool,
-}
+use crate::Kind;
 
 impl Launch {
     /// A launch of `argv` (`argv[0]` is the program, looked up in `PATH` inside if it has no
@@ -319,11 +251,7 @@ impl Launch {
     /// Starts the program. Returns once it has been exec'd (after the boot command), or with a
     /// precise [`crate::Error::Launch`] naming the stage, errno and path that failed.
     pub fn spawn(&mut self) -> crate::Result<Child> {
-        plan::spawn(self)
-    }
-
-    /// The mode for `kind`.
-    pub fn namespace_mode(&self, kind: Kind) -> &NsMode {
-        &self.namespaces[&kind]
+        let (plan, parent) = plan::plan(self)?;
+        spawn::spawn(plan, parent)
     }
 }

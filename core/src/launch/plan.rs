@@ -1,26 +1,36 @@
-//! Before the clone: validate the launch, allocate everything the child needs (C strings,
-//! pointer arrays, the mount steps, descriptors), then clone and talk to the child.
+//! Before the clone: validate the launch and allocate everything the child needs (C strings,
+//! pointer arrays, the mount steps, descriptors, the init's configuration, the stacks), so
+//! that the child, which shares the launcher's memory, never allocates.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::raw::{c_char, c_ulong};
+use std::os::raw::{c_char, c_int, c_ulong};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path};
+use std::sync::atomic::AtomicI32;
 
 use nix::errno::Errno;
 
-use super::handle::Child;
-use super::report::{Record, Stage};
-use super::{spawner, IdMap, Launch, NsMode, Stdio};
-use crate::error::{io_errno, Context, Error, Result};
+use super::options::{IdMap, Launch, NsMode, Stdio};
+use super::wire::{self, Config, Program, Stage};
+use crate::error::{Context, Error, Result};
 use crate::{sys, Kind};
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Descriptors the child works with are moved to this number or above, so that dup2 onto
-/// 0, 1, 2 and onto passed descriptor numbers never clobbers one still needed.
+/// 0-4 (stdio, the init's configuration and listening socket) and onto passed descriptor
+/// numbers never clobbers one still needed.
 const HIGH_FD: RawFd = 100;
+/// Stack size of each child that runs on the launcher's memory before exec.
+const STACK_SIZE: usize = 256 * 1024;
 
-/// A program to exec, fully prepared.
+/// The signal that asks nsrun's init to shut down (run the shutdown command, then SIGTERM
+/// everything): SIGRTMIN+3, as systemd uses it for "halt".
+pub(crate) fn shutdown_signal() -> i32 {
+    libc::SIGRTMIN() + 3
+}
+
+/// A program to exec directly from the launch child, fully prepared.
 pub(crate) struct ExecPlan {
     pub argv: Vec<CString>,
     pub argv_ptrs: Vec<*const c_char>,
@@ -72,52 +82,490 @@ pub(crate) struct MountPlan {
     pub steps: Vec<MountStep>,
 }
 
-/// Everything the child reads. Raw pointers point into vectors owned by the same struct,
-/// which outlives the clone (the child has its own copy of the memory).
-pub(crate) struct Plan {
-    pub clone_flags: u64,
-    pub joins: Vec<(RawFd, i32)>,
-    pub user_go: RawFd,
-    pub mount: Option<MountPlan>,
-    pub hostname: Option<CString>,
-    pub boot: Option<ExecPlan>,
+/// A new user namespace: the intermediate child writes the launch child's maps. The four
+/// descriptor numbers are reserved by the plan; the intermediate child puts its pipes there.
+pub(crate) struct UserPlan {
+    pub deny_setgroups: bool,
+    pub uid_map: Vec<u8>,
+    pub gid_map: Vec<u8>,
+    /// The launch child waits on `go_r` until its maps are written.
+    pub go_r: RawFd,
+    pub go_w: RawFd,
+    /// Close-on-exec in the launch child: EOF on `exec_r` when it has exec'd (or died).
+    pub exec_r: RawFd,
+    pub exec_w: RawFd,
+}
+
+/// The program exec'd by the launch child itself (`init(false)` without a boot command).
+pub(crate) struct Direct {
     pub payload: ExecPlan,
-    pub shutdown: Option<ExecPlan>,
     pub env_ptrs: Vec<*const c_char>,
     pub cwd: Option<CString>,
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub may_setgroups: bool,
-    pub stdio: [RawFd; 3],
-    pub null_fd: RawFd,
     pub pass: Vec<(RawFd, RawFd)>,
-    pub init: bool,
-    /// The init is PID 1 of a new PID namespace: only then may it signal "every process"
-    /// (kill(-1) from anywhere else would reach the host's processes).
-    pub owns_pid_ns: bool,
     pub interactive: bool,
-    pub err_w: RawFd,
-    pub parent_pidfd: RawFd,
-    pub shutdown_signal: i32,
-    /// Every descriptor the child needs, sorted: all others are closed right after the clone.
-    pub keep_fds: Vec<RawFd>,
-    /// The stack C1's vfork-style children run on (C1 has its own copy of this memory).
-    pub child_stack: std::cell::UnsafeCell<Vec<u8>>,
     _env: Vec<CString>,
 }
 
+/// nsrun-init, exec'd by the launch child.
+pub(crate) struct InitExec {
+    pub image: RawFd,
+    pub config: RawFd,
+    /// The listening exec socket, or -1.
+    pub listen: RawFd,
+    /// Descriptors the init keeps (their close-on-exec flag is cleared before the exec).
+    pub inherit: Vec<RawFd>,
+    pub argv_ptrs: [*const c_char; 2],
+    pub envp: [*const c_char; 1],
+}
+
+pub(crate) enum Next {
+    Direct(Direct),
+    Init(InitExec),
+}
+
+/// A stack for a child that runs on the launcher's memory, with a guard page below it.
+pub(crate) struct Stack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl Stack {
+    fn new() -> Result<Stack> {
+        let len = STACK_SIZE + 4096;
+        // SAFETY: an anonymous private mapping; checked for MAP_FAILED below.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::sys_nopath("launch: mmap child stack", Errno::last()));
+        }
+        let stack = Stack { base, len };
+        // SAFETY: the lowest page of our own mapping becomes the guard page.
+        if unsafe { libc::mprotect(base, 4096, libc::PROT_NONE) } != 0 {
+            return Err(Error::sys_nopath(
+                "launch: guard child stack",
+                Errno::last(),
+            ));
+        }
+        Ok(stack)
+    }
+
+    /// The initial stack pointer (the top, 16-byte aligned as the ABI requires).
+    pub fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of our mapping, which is page-aligned (so 16-byte aligned).
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping; no child runs on it any more (the launcher only
+        // drops the plan after the children have exec'd or exited).
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+/// Everything the launch child (and the intermediate child) read. Raw pointers point into
+/// vectors owned by the same struct, which outlives every child that uses it: the launcher
+/// drops it only once they have exec'd or exited.
+pub(crate) struct Plan {
+    /// CLONE_NEW* flags for the launch child.
+    pub clone_flags: c_int,
+    pub user: Option<UserPlan>,
+    pub joins: Vec<(RawFd, i32)>,
+    pub mount: Option<MountPlan>,
+    pub hostname: Option<CString>,
+    pub stdio: [RawFd; 3],
+    pub err_w: RawFd,
+    pub parent_pidfd: RawFd,
+    /// Every descriptor the launch child needs, sorted: all others are closed at its start.
+    pub keep_fds: Vec<RawFd>,
+    pub next: Next,
+    /// Written by the intermediate child: the launch child's pid.
+    pub child_pid: AtomicI32,
+    pub stacks: [Stack; 2],
+}
+
+// SAFETY: the raw pointers in a Plan point into data the Plan owns; it is read-only once built,
+// and moved to the spawner thread only while the caller waits for it.
+unsafe impl Send for Plan {}
+// SAFETY: as above; the only field written after construction is an atomic.
+unsafe impl Sync for Plan {}
+
+/// What stays with the launcher: the descriptors that must live until the clone (dropped after
+/// it), and its ends of the pipes and sockets.
+pub(crate) struct Parent {
+    pub held: Vec<OwnedFd>,
+    pub ends: [Option<OwnedFd>; 3],
+    pub err_r: OwnedFd,
+    /// The launcher's end of the init's control socket.
+    pub control: Option<OwnedFd>,
+    pub init: bool,
+    pub interactive: bool,
+}
+
+pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
+    validate(l)?;
+    let new = |k| matches!(l.namespace_mode(k), NsMode::New);
+    let net_private = !matches!(l.namespace_mode(Kind::Net), NsMode::Inherit);
+    let new_user = new(Kind::User);
+
+    let env: Vec<(OsString, OsString)> = match &l.env {
+        Some(e) => e.clone(),
+        None => std::env::vars_os().collect(),
+    };
+    let env_c: Vec<CString> = env
+        .iter()
+        .map(|(k, v)| env_entry(k, v))
+        .collect::<Result<_>>()?;
+    let search = search_path(&env)?;
+    let mount = if new(Kind::Mnt) {
+        Some(mount_plan(l, net_private, new(Kind::Pid))?)
+    } else {
+        None
+    };
+    let cwd = match (&l.cwd, &l.rootfs) {
+        (Some(c), _) => Some(cstring("cwd", c.as_os_str())?),
+        (None, Some(_)) => Some(CString::new("/").expect("no NUL")),
+        (None, None) => None,
+    };
+    let hostname = l
+        .hostname
+        .as_ref()
+        .map(|h| cstring("hostname", OsStr::new(h)))
+        .transpose()?;
+
+    let mut clone_flags: c_int = 0;
+    let mut joins = Vec::new();
+    // The time namespace is entered by the init (see wire::Config::time_fd).
+    let new_time = matches!(l.namespace_mode(Kind::Time), NsMode::New);
+    // Join order as nsenter(1): user first (rejected above with a new user ns), mnt last.
+    for k in [
+        Kind::User,
+        Kind::Cgroup,
+        Kind::Ipc,
+        Kind::Uts,
+        Kind::Net,
+        Kind::Pid,
+        Kind::Mnt,
+    ] {
+        match l.namespace_mode(k) {
+            NsMode::New => clone_flags |= k.flag(),
+            NsMode::Join(ns) => joins.push((ns.as_fd().as_raw_fd(), k.flag())),
+            NsMode::Inherit => {}
+        }
+    }
+
+    // Descriptors for the child, all moved high and close-on-exec.
+    let mut held: Vec<OwnedFd> = Vec::new();
+    let mut hold = |fd: OwnedFd| -> RawFd {
+        let raw = fd.as_raw_fd();
+        held.push(fd);
+        raw
+    };
+    let null = hold(high(
+        std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?,
+    )?);
+    let mut ends: [Option<OwnedFd>; 3] = [None, None, None];
+    let mut stdio = [-1; 3];
+    for (i, s) in [&l.stdin, &l.stdout, &l.stderr].into_iter().enumerate() {
+        stdio[i] = match s {
+            Stdio::Inherit => -1,
+            Stdio::Null => null,
+            Stdio::Fd(fd) => hold(high(fd)?),
+            Stdio::Piped => {
+                let (r, w) = sys::pipe_cloexec()?;
+                let (mine, theirs) = if i == 0 { (w, r) } else { (r, w) };
+                ends[i] = Some(mine);
+                hold(high(theirs)?)
+            }
+        };
+    }
+    let mut pass = Vec::new();
+    for (fd, target) in &l.pass_fds {
+        pass.push((hold(high(fd)?), *target));
+    }
+    let (err_r, err_w) = sys::pipe_cloexec()?;
+    let err_w = hold(high(err_w)?);
+    // SAFETY: pidfd_open on our own pid returns a new descriptor or -1.
+    let parent_pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
+    let parent_pidfd =
+        Errno::result(parent_pidfd).map_err(|e| Error::sys_nopath("launch: pidfd_open", e))?;
+    // SAFETY: just created, owned here.
+    let parent_pidfd = hold(high(unsafe { OwnedFd::from_raw_fd(parent_pidfd) })?);
+
+    // Moved high like the others: the launch child puts the init's descriptors at 3 and 4.
+    let time_fd = match l.namespace_mode(Kind::Time) {
+        NsMode::Join(ns) => hold(high(ns)?),
+        _ => -1,
+    };
+    let user = if new_user {
+        // Placeholders: the intermediate child replaces them (in its own descriptor table)
+        // with the pipes it creates, so the launcher never holds a pipe end that would keep
+        // them from reaching EOF.
+        let mut reserve = || -> Result<RawFd> {
+            let f = std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?;
+            Ok(hold(high(f)?))
+        };
+        Some(UserPlan {
+            // An unprivileged launcher may only map its own gid with setgroups denied.
+            deny_setgroups: euid() != 0,
+            uid_map: map_text(&l.uid_map).into_bytes(),
+            gid_map: map_text(&l.gid_map).into_bytes(),
+            go_r: reserve()?,
+            go_w: reserve()?,
+            exec_r: reserve()?,
+            exec_w: reserve()?,
+        })
+    } else {
+        None
+    };
+    let may_setgroups = !new_user || euid() == 0;
+
+    let mut control = None;
+    let next = if !l.init && l.boot.is_none() && !new_time && time_fd < 0 {
+        let mut env_ptrs: Vec<*const c_char> = env_c.iter().map(|e| e.as_ptr()).collect();
+        env_ptrs.push(std::ptr::null());
+        Next::Direct(Direct {
+            payload: exec_plan(&l.argv, &search)?,
+            env_ptrs,
+            cwd,
+            uid: l.uid,
+            gid: l.gid,
+            may_setgroups,
+            pass,
+            interactive: l.interactive,
+            _env: env_c,
+        })
+    } else {
+        let bytes =
+            |v: &[OsString]| -> Vec<Vec<u8>> { v.iter().map(|a| a.as_bytes().to_vec()).collect() };
+        for a in l
+            .argv
+            .iter()
+            .chain(l.boot.iter().flatten())
+            .chain(l.shutdown.iter().flatten())
+        {
+            cstring("argument", a)?;
+        }
+        let (listen, control_init) = if l.init {
+            let listen = hold(high(listening_socket()?)?);
+            let (mine, theirs) = socketpair()?;
+            control = Some(mine);
+            (listen, hold(high(theirs)?))
+        } else {
+            (-1, -1)
+        };
+        let config = Config {
+            stay: l.init,
+            owns_pid_ns: new(Kind::Pid),
+            interactive: l.interactive,
+            may_setgroups,
+            shutdown_signal: shutdown_signal(),
+            err_fd: err_w,
+            null_fd: null,
+            control_fd: control_init,
+            listen_fd: if listen >= 0 { wire::LISTEN_FD } else { -1 },
+            time_fd,
+            new_time,
+            payload: Program {
+                argv: bytes(&l.argv),
+                env: env_c.iter().map(|e| e.as_bytes().to_vec()).collect(),
+                search: search.iter().map(|d| d.as_bytes().to_vec()).collect(),
+                cwd: cwd.map(|c| c.into_bytes()),
+                uid: l.uid,
+                gid: l.gid,
+            },
+            boot: l.boot.as_deref().map(bytes),
+            shutdown: l.shutdown.as_deref().map(bytes),
+            pass: pass.clone(),
+        };
+        let config = hold(high(config_fd(&config.encode())?)?);
+        let image = hold(high(super::image::sealed()?)?);
+        let mut inherit = vec![err_w, null];
+        inherit.extend(pass.iter().map(|(fd, _)| *fd));
+        if control_init >= 0 {
+            inherit.push(control_init);
+        }
+        if time_fd >= 0 {
+            inherit.push(time_fd);
+        }
+        Next::Init(InitExec {
+            image,
+            config,
+            listen,
+            inherit,
+            argv_ptrs: [INIT_ARGV0.as_ptr(), std::ptr::null()],
+            envp: [std::ptr::null()],
+        })
+    };
+
+    // Every descriptor the child needs; it closes all others right after the clone.
+    let mut keep_fds: Vec<RawFd> = joins.iter().map(|(fd, _)| *fd).collect();
+    keep_fds.extend(held.iter().map(|f| f.as_raw_fd()));
+    keep_fds.sort_unstable();
+    keep_fds.dedup();
+
+    let plan = Plan {
+        clone_flags,
+        user,
+        joins,
+        mount,
+        hostname,
+        stdio,
+        err_w,
+        parent_pidfd,
+        keep_fds,
+        next,
+        child_pid: AtomicI32::new(0),
+        stacks: [Stack::new()?, Stack::new()?],
+    };
+    let parent = Parent {
+        held,
+        ends,
+        err_r,
+        control,
+        init: l.init,
+        interactive: l.interactive,
+    };
+    Ok((plan, parent))
+}
+
+static INIT_ARGV0: &std::ffi::CStr = c"nsrun-init";
+
+/// "K=V" as a C string; a name must be non-empty and hold no '='.
+pub(crate) fn env_entry(k: &OsStr, v: &OsStr) -> Result<CString> {
+    if k.is_empty() || k.as_bytes().contains(&b'=') {
+        return Err(Error::InvalidArgument {
+            op: "launch",
+            what: "environment variable name",
+            value: k.to_string_lossy().into_owned(),
+            reason: "must be non-empty and contain no '='",
+            errno: crate::Errno::EINVAL,
+        });
+    }
+    let mut b = k.as_bytes().to_vec();
+    b.push(b'=');
+    b.extend_from_slice(v.as_bytes());
+    cstring("environment variable", OsStr::from_bytes(&b))
+}
+
+/// The directories a program name without '/' is looked up in: the environment's PATH, or
+/// the default PATH when it has none.
+pub(crate) fn search_path(env: &[(OsString, OsString)]) -> Result<Vec<CString>> {
+    let path = env
+        .iter()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_bytes().to_vec())
+        .unwrap_or_else(|| DEFAULT_PATH.as_bytes().to_vec());
+    path.split(|b| *b == b':')
+        .map(|d| if d.is_empty() { &b"."[..] } else { d })
+        .map(|d| CString::new(d).map_err(|_| invalid("PATH", "contains a NUL byte")))
+        .collect()
+}
+
+/// The init's configuration in a memfd (read from offset 0 by the init).
+fn config_fd(bytes: &[u8]) -> Result<OwnedFd> {
+    const MFD_CLOEXEC: u32 = 0x1;
+    const MFD_NOEXEC_SEAL: u32 = 0x8;
+    let name = c"nsrun-config";
+    // SAFETY: memfd_create with a NUL-terminated name.
+    let mut fd = unsafe {
+        libc::syscall(
+            libc::SYS_memfd_create,
+            name.as_ptr(),
+            MFD_CLOEXEC | MFD_NOEXEC_SEAL,
+        )
+    };
+    if fd < 0 && Errno::last() == Errno::EINVAL {
+        // SAFETY: as above (kernels before 6.3).
+        fd = unsafe { libc::syscall(libc::SYS_memfd_create, name.as_ptr(), MFD_CLOEXEC) };
+    }
+    let fd = Errno::result(fd).map_err(|e| Error::sys_nopath("launch: memfd_create", e))?;
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as RawFd) };
+    let mut done = 0;
+    while done < bytes.len() {
+        match nix::unistd::write(&fd, &bytes[done..]) {
+            Ok(n) => done += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(Error::sys_nopath("launch: write init configuration", e)),
+        }
+    }
+    Ok(fd)
+}
+
+/// A SOCK_SEQPACKET socket listening on an abstract name the kernel picks (autobind), in the
+/// launcher's network namespace: `nsrun exec` from another process reaches the init through it.
+fn listening_socket() -> Result<OwnedFd> {
+    // SAFETY: socket(2) returns a new descriptor or -1.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0) };
+    let fd = Errno::result(fd).map_err(|e| Error::sys_nopath("launch: exec socket", e))?;
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let addr = libc::sockaddr_un {
+        sun_family: libc::AF_UNIX as libc::sa_family_t,
+        sun_path: [0; 108],
+    };
+    // SAFETY: bind with only the family: the kernel picks an unused abstract name.
+    let r = unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            std::mem::size_of::<libc::sa_family_t>() as u32,
+        )
+    };
+    Errno::result(r).map_err(|e| Error::sys_nopath("launch: bind exec socket", e))?;
+    // SAFETY: listen on our socket.
+    Errno::result(unsafe { libc::listen(fd.as_raw_fd(), 64) })
+        .map_err(|e| Error::sys_nopath("launch: listen on exec socket", e))?;
+    Ok(fd)
+}
+
+/// A connected SOCK_SEQPACKET pair (close-on-exec).
+pub(crate) fn socketpair() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [-1; 2];
+    // SAFETY: socketpair into a two-int array.
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    Errno::result(r).map_err(|e| Error::sys_nopath("launch: socketpair", e))?;
+    // SAFETY: both descriptors were just created for us.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
 fn invalid(value: impl Into<String>, reason: &'static str) -> Error {
-    Error::invalid("launch", "option", value.into(), reason)
+    Error::InvalidArgument {
+        op: "launch",
+        what: "option",
+        value: value.into(),
+        reason,
+        errno: crate::Errno::EINVAL,
+    }
 }
 
 fn cstring(what: &'static str, s: &OsStr) -> Result<CString> {
-    CString::new(s.as_bytes()).map_err(|_| {
-        Error::invalid(
-            "launch",
-            what,
-            s.to_string_lossy().into_owned(),
-            "contains a NUL byte",
-        )
+    CString::new(s.as_bytes()).map_err(|_| Error::InvalidArgument {
+        op: "launch",
+        what,
+        value: s.to_string_lossy().into_owned(),
+        reason: "contains a NUL byte",
+        errno: crate::Errno::EINVAL,
     })
 }
 
@@ -129,12 +577,13 @@ fn relative(what: &'static str, p: &Path) -> Result<CString> {
             Component::RootDir | Component::CurDir => {}
             Component::Normal(n) => parts.push(n.as_bytes()),
             Component::ParentDir | Component::Prefix(_) => {
-                return Err(Error::invalid(
-                    "launch",
+                return Err(Error::InvalidArgument {
+                    op: "launch",
                     what,
-                    p.display().to_string(),
-                    "must not contain '..'",
-                ))
+                    value: p.display().to_string(),
+                    reason: "must not contain '..'",
+                    errno: crate::Errno::EINVAL,
+                })
             }
         }
     }
@@ -146,7 +595,7 @@ fn relative(what: &'static str, p: &Path) -> Result<CString> {
     cstring(what, OsStr::from_bytes(&joined))
 }
 
-fn exec_plan(argv: &[OsString], env: &[(OsString, OsString)]) -> Result<ExecPlan> {
+fn exec_plan(argv: &[OsString], search: &[CString]) -> Result<ExecPlan> {
     let Some(first) = argv.first() else {
         return Err(invalid("[]", "needs a program to run"));
     };
@@ -159,15 +608,7 @@ fn exec_plan(argv: &[OsString], env: &[(OsString, OsString)]) -> Result<ExecPlan
     let search = if first.as_bytes().contains(&b'/') {
         Vec::new()
     } else {
-        let path = env
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_bytes().to_vec())
-            .unwrap_or_else(|| DEFAULT_PATH.as_bytes().to_vec());
-        path.split(|b| *b == b':')
-            .map(|d| if d.is_empty() { &b"."[..] } else { d })
-            .map(|d| CString::new(d).map_err(|_| invalid("PATH", "contains a NUL byte")))
-            .collect::<Result<_>>()?
+        search.to_vec()
     };
     Ok(ExecPlan {
         argv,
@@ -471,219 +912,10 @@ fn validate(l: &Launch) -> Result<()> {
     Ok(())
 }
 
-fn write_map(pid: i32, file: &str, content: &str) -> Result<()> {
-    let path = format!("/proc/{pid}/{file}");
-    std::fs::write(&path, content).map_err(|e| Error::Launch {
-        stage: Stage::UserMap,
-        errno: io_errno(&e),
-        status: None,
-        path: Some(path.into()),
-    })
-}
-
 fn map_text(maps: &[IdMap]) -> String {
     maps.iter()
         .map(|m| format!("{} {} {}\n", m.inside, m.outside, m.count))
         .collect()
-}
-
-pub(crate) fn spawn(l: &mut Launch) -> Result<Child> {
-    validate(l)?;
-    let new = |k| matches!(l.namespace_mode(k), NsMode::New);
-    let net_private = !matches!(l.namespace_mode(Kind::Net), NsMode::Inherit);
-    let new_user = new(Kind::User);
-
-    let env: Vec<(OsString, OsString)> = match &l.env {
-        Some(e) => e.clone(),
-        None => std::env::vars_os().collect(),
-    };
-    let env_c: Vec<CString> = env
-        .iter()
-        .map(|(k, v)| {
-            let mut b = k.as_bytes().to_vec();
-            b.push(b'=');
-            b.extend_from_slice(v.as_bytes());
-            cstring("environment variable", OsStr::from_bytes(&b))
-        })
-        .collect::<Result<_>>()?;
-    let mut env_ptrs: Vec<*const c_char> = env_c.iter().map(|e| e.as_ptr()).collect();
-    env_ptrs.push(std::ptr::null());
-
-    let payload = exec_plan(&l.argv, &env)?;
-    let boot = l.boot.as_deref().map(|a| exec_plan(a, &env)).transpose()?;
-    let shutdown = l
-        .shutdown
-        .as_deref()
-        .map(|a| exec_plan(a, &env))
-        .transpose()?;
-    let mount = if new(Kind::Mnt) {
-        Some(mount_plan(l, net_private, new(Kind::Pid))?)
-    } else {
-        None
-    };
-    let cwd = match (&l.cwd, &l.rootfs) {
-        (Some(c), _) => Some(cstring("cwd", c.as_os_str())?),
-        (None, Some(_)) => Some(CString::new("/").expect("no NUL")),
-        (None, None) => None,
-    };
-    let hostname = l
-        .hostname
-        .as_ref()
-        .map(|h| cstring("hostname", OsStr::new(h)))
-        .transpose()?;
-
-    let mut clone_flags = 0u64;
-    let mut joins = Vec::new();
-    // Join order as nsenter(1): user first (rejected above with a new user ns), mnt last.
-    for k in [
-        Kind::User,
-        Kind::Cgroup,
-        Kind::Ipc,
-        Kind::Uts,
-        Kind::Net,
-        Kind::Pid,
-        Kind::Time,
-        Kind::Mnt,
-    ] {
-        match l.namespace_mode(k) {
-            NsMode::New => clone_flags |= k.flag() as u32 as u64,
-            NsMode::Join(ns) => joins.push((ns.as_fd().as_raw_fd(), k.flag())),
-            NsMode::Inherit => {}
-        }
-    }
-
-    // Descriptors for the child, all moved high and close-on-exec.
-    let null = high(std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?)?;
-    let mut keep: Vec<OwnedFd> = Vec::new();
-    let mut parent_ends: [Option<OwnedFd>; 3] = [None, None, None];
-    let mut stdio = [-1; 3];
-    for (i, s) in [&l.stdin, &l.stdout, &l.stderr].into_iter().enumerate() {
-        stdio[i] = match s {
-            Stdio::Inherit => -1,
-            Stdio::Null => null.as_raw_fd(),
-            Stdio::Fd(fd) => {
-                let h = high(fd)?;
-                let raw = h.as_raw_fd();
-                keep.push(h);
-                raw
-            }
-            Stdio::Piped => {
-                let (r, w) = sys::pipe_cloexec()?;
-                let (mine, theirs) = if i == 0 { (w, r) } else { (r, w) };
-                let h = high(theirs)?;
-                let raw = h.as_raw_fd();
-                keep.push(h);
-                parent_ends[i] = Some(mine);
-                raw
-            }
-        };
-    }
-    let mut pass = Vec::new();
-    for (fd, target) in &l.pass_fds {
-        let h = high(fd)?;
-        pass.push((h.as_raw_fd(), *target));
-        keep.push(h);
-    }
-    let (err_r, err_w) = sys::pipe_cloexec()?;
-    let err_w = high(err_w)?;
-    let user_go = if new_user {
-        Some(sys::pipe_cloexec()?)
-    } else {
-        None
-    };
-    let user_go_r = match &user_go {
-        Some((r, _)) => Some(high(r)?),
-        None => None,
-    };
-    // SAFETY: pidfd_open on our own pid returns a new descriptor or -1.
-    let parent_pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) } as i32;
-    let parent_pidfd =
-        Errno::result(parent_pidfd).map_err(|e| Error::sys_nopath("launch: pidfd_open", e))?;
-    // SAFETY: just created, owned here.
-    let parent_pidfd = unsafe { OwnedFd::from_raw_fd(parent_pidfd) };
-    let parent_pidfd = high(&parent_pidfd)?;
-
-    // Every descriptor the child needs; it closes all others right after the clone.
-    let mut keep_fds: Vec<RawFd> = joins.iter().map(|(fd, _)| *fd).collect();
-    keep_fds.extend(stdio.iter().copied().filter(|fd| *fd >= 0));
-    keep_fds.extend(pass.iter().map(|(fd, _)| *fd));
-    keep_fds.push(null.as_raw_fd());
-    keep_fds.push(err_w.as_raw_fd());
-    keep_fds.push(parent_pidfd.as_raw_fd());
-    keep_fds.extend(user_go_r.as_ref().map(|f| f.as_raw_fd()));
-    keep_fds.sort_unstable();
-    keep_fds.dedup();
-
-    let plan = Plan {
-        clone_flags,
-        joins,
-        user_go: user_go_r.as_ref().map(|f| f.as_raw_fd()).unwrap_or(-1),
-        mount,
-        hostname,
-        boot,
-        payload,
-        shutdown,
-        env_ptrs,
-        cwd,
-        uid: l.uid,
-        gid: l.gid,
-        // With a new user namespace made by an unprivileged launcher, setgroups is denied.
-        may_setgroups: !new_user || euid() == 0,
-        stdio,
-        null_fd: null.as_raw_fd(),
-        pass,
-        init: l.init,
-        owns_pid_ns: new(Kind::Pid),
-        interactive: l.interactive,
-        err_w: err_w.as_raw_fd(),
-        parent_pidfd: parent_pidfd.as_raw_fd(),
-        shutdown_signal: super::handle::shutdown_signal(),
-        keep_fds,
-        child_stack: std::cell::UnsafeCell::new(vec![0u8; 128 * 1024]),
-        _env: env_c,
-    };
-
-    let (pid, pidfd) = spawner::clone(&plan)?;
-    drop(err_w);
-    drop(keep);
-    drop(user_go_r);
-    let child = Child::new(pid, pidfd, parent_ends, l.init, l.interactive);
-
-    if let Some((_, go_w)) = user_go {
-        let maps = (|| {
-            if euid() != 0 {
-                write_map(pid, "setgroups", "deny")?;
-            }
-            write_map(pid, "uid_map", &map_text(&l.uid_map))?;
-            write_map(pid, "gid_map", &map_text(&l.gid_map))
-        })();
-        if let Err(e) = maps {
-            drop(go_w);
-            drop(child); // kills and reaps
-            return Err(e);
-        }
-        let _ = nix::unistd::write(&go_w, b"g");
-    }
-
-    let mut buf = [0u8; Record::SIZE];
-    match sys::read_exact(err_r.as_fd(), &mut buf) {
-        Err(Errno::EIO) => Ok(child), // EOF: the program was exec'd
-        Err(e) => {
-            drop(child);
-            Err(Error::sys_nopath("launch: read child report", e))
-        }
-        Ok(()) => {
-            let r = Record::from_bytes(&buf);
-            let mut child = child;
-            let _ = child.wait(None);
-            Err(Error::Launch {
-                stage: r.stage(),
-                errno: crate::Errno::from_raw(r.errno),
-                status: (r.stage() == Stage::Boot).then_some(r.status),
-                path: r.path(),
-            })
-        }
-    }
 }
 
 fn euid() -> u32 {

@@ -1,0 +1,188 @@
+//! The few C library functions, types and constants nsrun-init uses, declared by hand so the
+//! init needs no dependency (it is compiled by `core/build.rs` with rustc alone). Layouts and
+//! values are those of glibc on x86_64 and aarch64 (identical for everything used here; the
+//! newer system calls have one number on every architecture).
+
+#![allow(non_camel_case_types, dead_code)]
+
+use std::os::raw::{c_char, c_int, c_long, c_uint, c_ulong, c_void};
+
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+compile_error!("nsrun-init supports Linux on x86_64 and aarch64");
+
+pub type pid_t = i32;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct sigset_t {
+    pub val: [c_ulong; 16],
+}
+
+#[repr(C)]
+pub struct sigaction_t {
+    pub sa_handler: usize,
+    pub sa_mask: sigset_t,
+    pub sa_flags: c_int,
+    pub sa_restorer: usize,
+}
+
+#[repr(C)]
+pub struct pollfd {
+    pub fd: c_int,
+    pub events: i16,
+    pub revents: i16,
+}
+
+#[repr(C)]
+pub struct iovec {
+    pub base: *mut c_void,
+    pub len: usize,
+}
+
+#[repr(C)]
+pub struct msghdr {
+    pub name: *mut c_void,
+    pub namelen: u32,
+    pub iov: *mut iovec,
+    pub iovlen: usize,
+    pub control: *mut c_void,
+    pub controllen: usize,
+    pub flags: c_int,
+}
+
+#[repr(C)]
+pub struct cmsghdr {
+    pub len: usize,
+    pub level: c_int,
+    pub kind: c_int,
+}
+
+#[repr(C)]
+#[derive(Default)]
+pub struct ucred {
+    pub pid: i32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+pub const SIGHUP: c_int = 1;
+pub const SIGINT: c_int = 2;
+pub const SIGQUIT: c_int = 3;
+pub const SIGKILL: c_int = 9;
+pub const SIGUSR1: c_int = 10;
+pub const SIGUSR2: c_int = 12;
+pub const SIGPIPE: c_int = 13;
+pub const SIGTERM: c_int = 15;
+pub const SIGCHLD: c_int = 17;
+pub const SIGCONT: c_int = 18;
+pub const SIGSTOP: c_int = 19;
+pub const SIGWINCH: c_int = 28;
+pub const SIG_BLOCK: c_int = 0;
+pub const SIG_SETMASK: c_int = 2;
+pub const SFD_CLOEXEC: c_int = 0o2000000;
+
+pub const O_RDONLY: c_int = 0;
+pub const O_RDWR: c_int = 2;
+pub const CLONE_NEWTIME: c_int = 0x80;
+pub const O_CLOEXEC: c_int = 0o2000000;
+pub const F_GETFD: c_int = 1;
+pub const F_SETFD: c_int = 2;
+pub const FD_CLOEXEC: c_int = 1;
+pub const F_DUPFD_CLOEXEC: c_int = 1030;
+
+pub const POLLIN: i16 = 1;
+pub const POLLERR: i16 = 8;
+pub const POLLHUP: i16 = 0x10;
+
+pub const WNOHANG: c_int = 1;
+
+pub const PR_SET_PDEATHSIG: c_int = 1;
+pub const PR_SET_DUMPABLE: c_int = 4;
+pub const PR_SET_NAME: c_int = 15;
+
+pub const SOL_SOCKET: c_int = 1;
+pub const SO_PEERCRED: c_int = 17;
+pub const SCM_RIGHTS: c_int = 1;
+pub const MSG_NOSIGNAL: c_int = 0x4000;
+pub const MSG_DONTWAIT: c_int = 0x40;
+pub const MSG_CMSG_CLOEXEC: c_int = 0x4000_0000;
+pub const SOCK_CLOEXEC: c_int = 0o2000000;
+
+pub const ENOENT: c_int = 2;
+pub const EINTR: c_int = 4;
+pub const EBADF: c_int = 9;
+pub const ECHILD: c_int = 10;
+pub const EAGAIN: c_int = 11;
+pub const EACCES: c_int = 13;
+pub const ENOTDIR: c_int = 20;
+pub const EINVAL: c_int = 22;
+pub const ENAMETOOLONG: c_int = 36;
+pub const ELOOP: c_int = 40;
+pub const ESRCH: c_int = 3;
+pub const ESTALE: c_int = 116;
+
+pub const SYS_PIDFD_OPEN: c_long = 434;
+pub const SYS_CLOSE_RANGE: c_long = 436;
+pub const CLOSE_RANGE_CLOEXEC: c_uint = 1 << 2;
+
+extern "C" {
+    pub fn __errno_location() -> *mut c_int;
+    pub fn syscall(num: c_long, ...) -> c_long;
+    pub fn prctl(option: c_int, ...) -> c_int;
+    pub fn fork() -> pid_t;
+    pub fn execve(
+        path: *const c_char,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int;
+    pub fn _exit(code: c_int) -> !;
+    pub fn waitpid(pid: pid_t, status: *mut c_int, options: c_int) -> pid_t;
+    pub fn kill(pid: pid_t, sig: c_int) -> c_int;
+    pub fn getpgrp() -> pid_t;
+    pub fn setpgid(pid: pid_t, pgid: pid_t) -> c_int;
+    pub fn tcsetpgrp(fd: c_int, pgrp: pid_t) -> c_int;
+    pub fn isatty(fd: c_int) -> c_int;
+    pub fn sigemptyset(set: *mut sigset_t) -> c_int;
+    pub fn sigfillset(set: *mut sigset_t) -> c_int;
+    pub fn sigaction(sig: c_int, act: *const sigaction_t, old: *mut sigaction_t) -> c_int;
+    pub fn sigprocmask(how: c_int, set: *const sigset_t, old: *mut sigset_t) -> c_int;
+    pub fn signalfd(fd: c_int, mask: *const sigset_t, flags: c_int) -> c_int;
+    pub fn poll(fds: *mut pollfd, n: c_ulong, timeout: c_int) -> c_int;
+    pub fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize;
+    pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
+    pub fn pread(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize;
+    pub fn close(fd: c_int) -> c_int;
+    pub fn dup2(from: c_int, to: c_int) -> c_int;
+    pub fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    pub fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
+    pub fn chdir(path: *const c_char) -> c_int;
+    pub fn setgroups(n: usize, list: *const u32) -> c_int;
+    pub fn setgid(gid: u32) -> c_int;
+    pub fn setuid(uid: u32) -> c_int;
+    pub fn setns(fd: c_int, nstype: c_int) -> c_int;
+    pub fn unshare(flags: c_int) -> c_int;
+    pub fn open(path: *const c_char, flags: c_int, ...) -> c_int;
+    pub fn accept4(fd: c_int, addr: *mut c_void, len: *mut u32, flags: c_int) -> c_int;
+    pub fn getsockopt(
+        fd: c_int,
+        level: c_int,
+        name: c_int,
+        val: *mut c_void,
+        len: *mut u32,
+    ) -> c_int;
+    pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize;
+    pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize;
+}
+
+pub fn errno() -> c_int {
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *__errno_location() }
+}
+
+pub fn set_errno(e: c_int) {
+    // SAFETY: as above.
+    unsafe { *__errno_location() = e }
+}

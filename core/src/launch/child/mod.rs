@@ -1,0 +1,214 @@
+//! Runs in the children the launcher clones, between clone and exec.
+//!
+//! They share the launcher's memory (CLONE_VM) and the TLS of the launcher thread that cloned
+//! them, and the launcher may have other threads whose locks (malloc's among them) may be held
+//! at any moment. So only async-signal-safe system calls are made here (signal-safety(7)):
+//! no allocation, no lock, no Rust std call that allocates; everything was prepared in the
+//! [`Plan`]. Writes to errno land in the launcher thread's slot, which is harmless: that
+//! thread is suspended (CLONE_VFORK) or blocked in the intermediate child's wait meanwhile.
+//!
+//! - [`launch_entry`]: the launch child (PID 1 of a new PID namespace): joins, mounts, root
+//!   switch, hostname, stdio, then exec of nsrun-init (or of the program, without init).
+//! - [`user_entry`]: with a new user namespace, the intermediate child: it clones the launch
+//!   child (CLONE_PARENT, so it is the launcher's child), writes its uid/gid maps from outside
+//!   (a map can only be written by a process with capabilities over the parent namespace),
+//!   lets it go on, and exits once it has exec'd.
+
+mod exec;
+mod mounts;
+mod sys;
+
+use std::os::raw::{c_int, c_ulong, c_void};
+use std::sync::atomic::Ordering;
+
+use crate::launch::plan::{Next, Plan, UserPlan};
+use crate::launch::wire::{Record, Stage, SETUP_FAILED};
+use sys::{errno, fail, report};
+
+/// Entry point of the launch child (for `clone(2)`'s function argument).
+pub(crate) extern "C" fn launch_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the Plan the launcher passed to clone; it stays alive and unchanged
+    // until this child has exec'd or exited (the launcher waits for that before dropping it).
+    let plan = unsafe { &*(arg as *const Plan) };
+    run(plan)
+}
+
+/// Entry point of the intermediate child (new user namespace only).
+pub(crate) extern "C" fn user_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: as in launch_entry.
+    let plan = unsafe { &*(arg as *const Plan) };
+    match &plan.user {
+        Some(u) => intermediate(plan, u),
+        // SAFETY: _exit is async-signal-safe.
+        None => unsafe { libc::_exit(SETUP_FAILED) },
+    }
+}
+
+fn run(plan: &Plan) -> ! {
+    // SAFETY: every call is an async-signal-safe system call (sigaction, close_range, prctl,
+    // poll, read, setns, sethostname, dup2, _exit); pointers are to the plan's NUL-terminated
+    // data or to stack values.
+    unsafe {
+        // The launcher clones with every signal blocked, so none has been delivered yet. Give
+        // every signal its default disposition (this child has its own copy of the handler
+        // table: no CLONE_SIGHAND): SIG_IGN would be inherited across exec.
+        let mut dfl: libc::sigaction = std::mem::zeroed();
+        dfl.sa_sigaction = libc::SIG_DFL;
+        for sig in 1..65 {
+            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+        // Drop copies of descriptors other threads of the launcher had open (their pipes would
+        // not see EOF while we hold them), keeping only what the plan names.
+        crate::sys::close_all_except(&plan.keep_fds);
+        // Die with the launcher: PDEATHSIG, and close the race where it died before prctl.
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as c_ulong);
+        let mut pfd = libc::pollfd {
+            fd: plan.parent_pidfd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        if libc::poll(&mut pfd, 1, 0) == 1 {
+            libc::_exit(SETUP_FAILED);
+        }
+        if let Some(u) = &plan.user {
+            // Wait until the intermediate child has written our uid/gid maps (EOF if it died).
+            libc::close(u.go_w);
+            libc::close(u.exec_r);
+            let mut b = 0u8;
+            if libc::read(u.go_r, (&mut b as *mut u8).cast(), 1) != 1 {
+                libc::_exit(SETUP_FAILED);
+            }
+        }
+        for (fd, nstype) in &plan.joins {
+            if libc::setns(*fd, *nstype) != 0 {
+                fail(plan, Stage::Setns, b"", SETUP_FAILED);
+            }
+        }
+        if let Some(m) = &plan.mount {
+            mounts::do_mounts(plan, m);
+        }
+        if let Some(h) = &plan.hostname {
+            if libc::sethostname(h.as_ptr(), h.to_bytes().len()) != 0 {
+                fail(plan, Stage::Sethostname, h.to_bytes(), SETUP_FAILED);
+            }
+        }
+        // The launch's stdio becomes ours: the init, boot, payload and shutdown inherit it.
+        for (i, fd) in plan.stdio.iter().enumerate() {
+            if *fd >= 0 && libc::dup2(*fd, i as c_int) < 0 {
+                fail(plan, Stage::Stdio, b"", SETUP_FAILED);
+            }
+        }
+        match &plan.next {
+            Next::Direct(d) => exec::direct(plan, d),
+            Next::Init(i) => exec::init(plan, i),
+        }
+    }
+}
+
+/// `"/proc/PID/NAME\0"` in a stack buffer.
+fn proc_path(buf: &mut [u8; 64], pid: i32, name: &[u8]) -> usize {
+    let mut n = 0;
+    let mut put = |b: &[u8]| {
+        buf[n..n + b.len()].copy_from_slice(b);
+        n += b.len();
+    };
+    put(b"/proc/");
+    let mut digits = [0u8; 12];
+    let mut len = 0;
+    let mut v = pid as u32;
+    loop {
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[..len].reverse();
+    put(&digits[..len]);
+    put(b"/");
+    put(name);
+    put(b"\0");
+    n - 1
+}
+
+fn write_map(pid: i32, name: &[u8], content: &[u8]) -> Result<(), ([u8; 64], usize)> {
+    let mut path = [0u8; 64];
+    let len = proc_path(&mut path, pid, name);
+    // SAFETY: open, write and close are async-signal-safe; the path is NUL-terminated.
+    unsafe {
+        let fd = libc::open(path.as_ptr().cast(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err((path, len));
+        }
+        let n = libc::write(fd, content.as_ptr().cast(), content.len());
+        let ok = n == content.len() as isize;
+        libc::close(fd);
+        if ok {
+            Ok(())
+        } else {
+            Err((path, len))
+        }
+    }
+}
+
+fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
+    // SAFETY: clone (the system call wrapper only: it runs launch_entry on the plan's second
+    // stack), close, open, write, read, kill and _exit are async-signal-safe. This process
+    // and the launch child share memory but run on separate stacks and only read the plan
+    // (the atomic `child_pid` aside).
+    unsafe {
+        // The two pipes, at the numbers the plan reserved (this process has its own copy of
+        // the descriptor table, so the launcher keeps its placeholders).
+        for (r, w) in [(u.go_r, u.go_w), (u.exec_r, u.exec_w)] {
+            let mut p = [-1; 2];
+            if libc::pipe2(p.as_mut_ptr(), libc::O_CLOEXEC) != 0
+                || libc::dup3(p[0], r, libc::O_CLOEXEC) < 0
+                || libc::dup3(p[1], w, libc::O_CLOEXEC) < 0
+            {
+                fail(plan, Stage::Clone, b"pipe", SETUP_FAILED);
+            }
+            libc::close(p[0]);
+            libc::close(p[1]);
+        }
+        // Not CLONE_VFORK: the launch child waits for its maps, which we write meanwhile.
+        let flags = libc::CLONE_PARENT | libc::CLONE_VM | plan.clone_flags | libc::SIGCHLD;
+        let pid = libc::clone(
+            launch_entry,
+            plan.stacks[1].top(),
+            flags,
+            plan as *const Plan as *mut c_void,
+        );
+        if pid < 0 {
+            fail(plan, Stage::Clone, b"", SETUP_FAILED);
+        }
+        plan.child_pid.store(pid, Ordering::SeqCst);
+        libc::close(u.exec_w);
+        libc::close(u.go_r);
+        let maps = (|| {
+            if u.deny_setgroups {
+                write_map(pid, b"setgroups", b"deny")?;
+            }
+            write_map(pid, b"uid_map", &u.uid_map)?;
+            write_map(pid, b"gid_map", &u.gid_map)
+        })();
+        if let Err((path, len)) = maps {
+            report(
+                plan.err_w,
+                &Record::new(Stage::UserMap, errno(), 0, &path[..len]),
+            );
+            libc::kill(pid, libc::SIGKILL);
+            libc::_exit(SETUP_FAILED);
+        }
+        if libc::write(u.go_w, b"g".as_ptr().cast(), 1) != 1 {
+            libc::kill(pid, libc::SIGKILL);
+            libc::_exit(SETUP_FAILED);
+        }
+        // Stay (so the launcher stays suspended) until the launch child has exec'd or died.
+        let mut b = 0u8;
+        while libc::read(u.exec_r, (&mut b as *mut u8).cast(), 1) < 0 && errno() == libc::EINTR {}
+        libc::_exit(0)
+    }
+}

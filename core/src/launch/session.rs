@@ -1,0 +1,622 @@
+//! Exec into a running launch, through its init: the client side of an exec session.
+//!
+//! A request (argv, environment, cwd, ids) travels with the command's stdin, stdout and stderr
+//! as SCM_RIGHTS over a SOCK_SEQPACKET socket; nsrun-init forks the command inside every
+//! namespace of the launch (it is the init's child, in its PID namespace, root, /proc,
+//! hostname and cgroup), answers with a pidfd of it, and later with its wait status. The init
+//! reaps it and kills it when the launch stops.
+//!
+//! Two ways in: the launcher's [`super::Child`] holds one end of a socket pair whose other end
+//! the init watches, and sends each request with a fresh reply socket ([`exec_via_control`]);
+//! any other host process uses [`exec_target`]: it copies the init's listening socket with
+//! pidfd_getfd(2), reads its abstract name and connects. The init serves that socket only to
+//! processes outside the launch's PID namespace.
+
+use std::ffi::OsString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+
+use super::options::Stdio;
+use super::status::{record_error, ExitStatus};
+use super::wire::{self, Record, Request};
+use crate::error::{Context, Error, Result};
+
+/// A command to run inside a running launch, like `std::process::Command`. Unset options take
+/// the launch's: its environment (and PATH), its working directory, its uid/gid. Stdio is
+/// inherited from the caller unless set.
+#[derive(Debug)]
+pub struct ExecCommand {
+    argv: Vec<OsString>,
+    env: Option<Vec<(OsString, OsString)>>,
+    cwd: Option<PathBuf>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    stdin: Stdio,
+    stdout: Stdio,
+    stderr: Stdio,
+}
+
+impl ExecCommand {
+    /// A command `argv` (`argv[0]` is looked up in the PATH inside if it has no `/`).
+    pub fn new<I, S>(argv: I) -> ExecCommand
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        ExecCommand {
+            argv: argv.into_iter().map(Into::into).collect(),
+            env: None,
+            cwd: None,
+            uid: None,
+            gid: None,
+            stdin: Stdio::Inherit,
+            stdout: Stdio::Inherit,
+            stderr: Stdio::Inherit,
+        }
+    }
+
+    /// Replaces the environment (default: the launch's).
+    pub fn env_clear_and_set<I, K, V>(&mut self, vars: I) -> &mut Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        self.env = Some(
+            vars.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Working directory inside (default: the launch's).
+    pub fn cwd(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    /// uid and gid inside (default: the launch's).
+    pub fn user(&mut self, uid: u32, gid: u32) -> &mut Self {
+        self.uid(uid).gid(gid)
+    }
+
+    /// uid inside (default: the launch's).
+    pub fn uid(&mut self, uid: u32) -> &mut Self {
+        self.uid = Some(uid);
+        self
+    }
+
+    /// gid inside (default: the launch's).
+    pub fn gid(&mut self, gid: u32) -> &mut Self {
+        self.gid = Some(gid);
+        self
+    }
+
+    pub fn stdin(&mut self, s: Stdio) -> &mut Self {
+        self.stdin = s;
+        self
+    }
+    pub fn stdout(&mut self, s: Stdio) -> &mut Self {
+        self.stdout = s;
+        self
+    }
+    pub fn stderr(&mut self, s: Stdio) -> &mut Self {
+        self.stderr = s;
+        self
+    }
+
+    /// The wire request, the three descriptors for the command and the caller's pipe ends.
+    fn prepare(&self) -> Result<Prepared> {
+        if self.argv.is_empty() {
+            return Err(invalid("[]", "needs a program to run", Errno::EINVAL));
+        }
+        let bytes = |v: &OsString| v.as_bytes().to_vec();
+        for a in &self.argv {
+            if a.as_bytes().contains(&0) {
+                return Err(invalid(
+                    a.to_string_lossy(),
+                    "contains a NUL byte",
+                    Errno::EINVAL,
+                ));
+            }
+        }
+        let (env, search) = match &self.env {
+            Some(env) => {
+                let entries = env
+                    .iter()
+                    .map(|(k, v)| super::plan::env_entry(k, v).map(|c| c.into_bytes()))
+                    .collect::<Result<Vec<_>>>()?;
+                let search = super::plan::search_path(env)?
+                    .into_iter()
+                    .map(|c| c.into_bytes())
+                    .collect();
+                (Some(entries), Some(search))
+            }
+            None => (None, None),
+        };
+        let req = Request {
+            argv: self.argv.iter().map(bytes).collect(),
+            env,
+            search,
+            cwd: self.cwd.as_ref().map(|c| c.as_os_str().as_bytes().to_vec()),
+            uid: self.uid,
+            gid: self.gid,
+        }
+        .encode();
+        if req.len() > wire::MAX_REQUEST {
+            return Err(invalid(
+                format!("{} bytes", req.len()),
+                "is too large for one exec request (arguments and environment)",
+                Errno::E2BIG,
+            ));
+        }
+        let mut ends: [Option<OwnedFd>; 3] = [None, None, None];
+        let mut theirs = Vec::with_capacity(3);
+        for (i, s) in [&self.stdin, &self.stdout, &self.stderr]
+            .into_iter()
+            .enumerate()
+        {
+            theirs.push(match s {
+                Stdio::Inherit => crate::sys::dup_raw_cloexec(i as RawFd)
+                    .or_else(|_| open_null())
+                    .ctx_nopath("exec: duplicate stdio")?,
+                Stdio::Null => open_null().ctx("exec: open", "/dev/null")?,
+                Stdio::Fd(fd) => fd.try_clone().ctx_nopath("exec: duplicate stdio")?,
+                Stdio::Piped => {
+                    let (r, w) = crate::sys::pipe_cloexec()?;
+                    let (mine, other) = if i == 0 { (w, r) } else { (r, w) };
+                    ends[i] = Some(mine);
+                    other
+                }
+            });
+        }
+        let [a, b, c]: [OwnedFd; 3] = theirs.try_into().expect("three descriptors");
+        Ok(Prepared {
+            req,
+            fds: [a, b, c],
+            ends,
+        })
+    }
+}
+
+/// An encoded request, the command's stdin/stdout/stderr, and the caller's pipe ends.
+struct Prepared {
+    req: Vec<u8>,
+    fds: [OwnedFd; 3],
+    ends: [Option<OwnedFd>; 3],
+}
+
+fn invalid(value: impl Into<String>, reason: &'static str, errno: Errno) -> Error {
+    Error::InvalidArgument {
+        op: "exec",
+        what: "command",
+        value: value.into(),
+        reason,
+        errno: crate::Errno::of(errno),
+    }
+}
+
+fn open_null() -> std::result::Result<OwnedFd, Errno> {
+    std::fs::File::open("/dev/null")
+        .map(OwnedFd::from)
+        .map_err(|e| crate::error::io_errno_nix(&e))
+}
+
+fn stopped() -> Error {
+    Error::sys_nopath(
+        "exec: the launch is not running (its init has exited)",
+        Errno::ESRCH,
+    )
+}
+
+/// A command running inside a launch. Dropping a handle whose command still runs kills it
+/// and waits for it.
+#[derive(Debug)]
+pub struct ExecChild {
+    pid: i32,
+    pid_in_launch: i32,
+    pidfd: OwnedFd,
+    session: OwnedFd,
+    /// The caller's ends of `Stdio::Piped` streams.
+    pub stdin: Option<OwnedFd>,
+    pub stdout: Option<OwnedFd>,
+    pub stderr: Option<OwnedFd>,
+    status: Option<ExitStatus>,
+}
+
+impl ExecChild {
+    /// Host pid of the command.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Its pid inside the launch's PID namespace.
+    pub fn pid_in_launch(&self) -> i32 {
+        self.pid_in_launch
+    }
+
+    /// A pidfd for the command.
+    pub fn pidfd(&self) -> &OwnedFd {
+        &self.pidfd
+    }
+
+    /// The status, once it has ended.
+    pub fn status(&self) -> Option<ExitStatus> {
+        self.status
+    }
+
+    /// Waits for the command, at most `timeout` (forever if None); `Ok(None)` on timeout.
+    /// The status follows the launch's rules: the exit code, or 128+signal (so
+    /// `ExitStatus::Exited` always); 137 if the launch ended under it.
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<Option<ExitStatus>> {
+        if let Some(s) = self.status {
+            return Ok(Some(s));
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if !poll_in(self.session.as_fd(), deadline)? {
+            return Ok(None);
+        }
+        let mut buf = [0u8; 64];
+        let (n, _) = recv(self.session.as_fd(), &mut buf).ctx_nopath("exec: read status")?;
+        let status = if n >= 8 && tag(&buf) == wire::REPLY_EXITED {
+            wire::exit_code(i32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")))
+        } else {
+            // The init is gone: the launch ended, and the command with it (or, without a PID
+            // namespace of its own, it is killed now).
+            let _ = self.send_signal_raw(libc::SIGKILL);
+            if !poll_in(self.pidfd.as_fd(), deadline)? {
+                return Ok(None);
+            }
+            128 + libc::SIGKILL
+        };
+        let s = ExitStatus::Exited(status);
+        self.status = Some(s);
+        Ok(Some(s))
+    }
+
+    /// Sends `sig` to the command (a no-op once it has ended).
+    pub fn send_signal(&self, sig: i32) -> Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        self.send_signal_raw(sig)
+    }
+
+    fn send_signal_raw(&self, sig: i32) -> Result<()> {
+        super::signal::pidfd_send_signal(&self.pidfd, sig)
+    }
+
+    /// SIGKILL.
+    pub fn kill(&self) -> Result<()> {
+        self.send_signal(libc::SIGKILL)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not ended after `grace`.
+    pub fn stop(&mut self, grace: Duration) -> Result<ExitStatus> {
+        if let Some(s) = self.status {
+            return Ok(s);
+        }
+        self.send_signal(libc::SIGTERM)?;
+        if let Some(s) = self.wait(Some(grace))? {
+            return Ok(s);
+        }
+        self.kill()?;
+        Ok(self
+            .wait(None)?
+            .expect("wait without timeout returns a status"))
+    }
+
+    /// A handle that can signal the command from another thread while this one waits.
+    pub fn signaller(&self) -> Result<super::signal::Signaller> {
+        super::signal::Signaller::from_pidfd(&self.pidfd)
+    }
+}
+
+impl Drop for ExecChild {
+    fn drop(&mut self) {
+        if self.status.is_none() {
+            let _ = self.kill();
+            let _ = self.wait(None);
+        }
+    }
+}
+
+fn tag(buf: &[u8]) -> u32 {
+    u32::from_le_bytes(buf[..4].try_into().expect("4 bytes"))
+}
+
+/// Polls `fd` for input until `deadline`; false on timeout.
+fn poll_in(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<bool> {
+    loop {
+        let ms = match deadline {
+            None => -1,
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+        };
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r > 0 {
+            return Ok(true);
+        }
+        if r == 0 && ms >= 0 {
+            return Ok(false);
+        }
+        if r < 0 && Errno::last() != Errno::EINTR {
+            return Err(Error::sys_nopath("exec: poll", Errno::last()));
+        }
+    }
+}
+
+/// sendmsg(2) of one message with descriptors (SCM_RIGHTS).
+fn send(sock: BorrowedFd<'_>, data: &[u8], fds: &[RawFd]) -> std::result::Result<(), Errno> {
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    let payload = std::mem::size_of_val(fds) as u32;
+    // SAFETY: CMSG_SPACE only computes a size.
+    let space = unsafe { libc::CMSG_SPACE(payload) } as usize;
+    let mut cbuf = vec![0u64; space.div_ceil(8)];
+    // SAFETY: an all-zero msghdr is valid; the fields are filled in below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: msg_control points to `space` bytes, room for one header and the descriptors.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as usize;
+        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), fds.len());
+    }
+    loop {
+        // SAFETY: sendmsg with buffers that outlive the call.
+        let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+        match Errno::result(r) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// recvmsg(2) of one message and at most one descriptor (close-on-exec).
+fn recv(
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+) -> std::result::Result<(usize, Option<OwnedFd>), Errno> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let mut cbuf = [0u64; 8];
+    // SAFETY: an all-zero msghdr is valid; the fields are filled in below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cbuf);
+    let n = loop {
+        // SAFETY: recvmsg into buffers we own, sized as the msghdr says.
+        let r = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        match Errno::result(r) {
+            Ok(n) => break n as usize,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    };
+    let mut fd = None;
+    // SAFETY: walking the control messages the kernel wrote, with the libc macros.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let count = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
+                for i in 0..count {
+                    let raw: RawFd =
+                        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>().add(i));
+                    // The first is ours; any other is closed by its OwnedFd at once.
+                    let owned = OwnedFd::from_raw_fd(raw);
+                    if fd.is_none() {
+                        fd = Some(owned);
+                    }
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, fd))
+}
+
+/// A SOCK_SEQPACKET socket created in the network namespace of socket `of` (SIOCGSKNS), entering
+/// it for the calling thread only for the socket(2) call when it is not this thread's.
+fn socket_in_netns_of(of: &OwnedFd) -> Result<OwnedFd> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS returns a new descriptor of the socket's network namespace, or -1.
+    let ns = unsafe { libc::ioctl(of.as_raw_fd(), SIOCGSKNS) };
+    let ns = Errno::result(ns).ctx_nopath("exec: network namespace of the init's socket")?;
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let ns = unsafe { OwnedFd::from_raw_fd(ns) };
+    let ns = crate::Namespace::open(
+        format!("/proc/self/fd/{}", ns.as_raw_fd()),
+        Some(crate::Kind::Net),
+    )?;
+    let guard = if ns == crate::Namespace::current(crate::Kind::Net)? {
+        None
+    } else {
+        Some(ns.enter()?)
+    };
+    // SAFETY: socket(2) returns a new descriptor or -1.
+    let sock = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0) };
+    let sock = Errno::result(sock).ctx_nopath("exec: socket");
+    if let Some(g) = guard {
+        g.leave()?;
+    }
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    Ok(unsafe { OwnedFd::from_raw_fd(sock?) })
+}
+
+/// The host pid behind a pidfd (the "Pid:" line of its fdinfo).
+fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Reads the init's first answer: started (with a pidfd) or failed.
+fn started(session: OwnedFd, ends: [Option<OwnedFd>; 3]) -> Result<ExecChild> {
+    let mut buf = [0u8; 8 + Record::SIZE];
+    let (n, fd) = recv(session.as_fd(), &mut buf).ctx_nopath("exec: read the init's answer")?;
+    if n == 0 {
+        return Err(stopped());
+    }
+    match tag(&buf) {
+        wire::REPLY_STARTED if n >= 8 => {
+            let pidfd =
+                fd.ok_or_else(|| Error::sys_nopath("exec: the init sent no pidfd", Errno::EPROTO))?;
+            let [stdin, stdout, stderr] = ends;
+            Ok(ExecChild {
+                pid: pidfd_pid(&pidfd).unwrap_or(-1),
+                pid_in_launch: i32::from_le_bytes(buf[4..8].try_into().expect("4 bytes")),
+                pidfd,
+                session,
+                stdin,
+                stdout,
+                stderr,
+                status: None,
+            })
+        }
+        wire::REPLY_FAILED => match Record::from_bytes(&buf[4..n]) {
+            Some(r) if r.errno == libc::ESRCH && r.path_len == 0 => Err(stopped()),
+            Some(r) => Err(record_error(&r)),
+            None => Err(Error::sys_nopath("exec: malformed answer", Errno::EPROTO)),
+        },
+        _ => Err(Error::sys_nopath("exec: malformed answer", Errno::EPROTO)),
+    }
+}
+
+/// Exec through the launcher's control socket (see [`super::Child::exec`]).
+pub(crate) fn exec_via_control(control: &OwnedFd, cmd: &ExecCommand) -> Result<ExecChild> {
+    let Prepared { req, fds, ends } = cmd.prepare()?;
+    let (mine, theirs) = super::plan::socketpair()?;
+    let raw = [
+        theirs.as_raw_fd(),
+        fds[0].as_raw_fd(),
+        fds[1].as_raw_fd(),
+        fds[2].as_raw_fd(),
+    ];
+    match send(control.as_fd(), &req, &raw) {
+        Ok(()) => {}
+        Err(Errno::EPIPE | Errno::ECONNREFUSED | Errno::ECONNRESET | Errno::ENOTCONN) => {
+            return Err(stopped())
+        }
+        Err(e) => return Err(Error::sys_nopath("exec: send request", e)),
+    }
+    drop(theirs);
+    drop(fds);
+    started(mine, ends)
+}
+
+/// Runs `cmd` inside the running launch whose init has host pid `pid` (the pid `nsrun.spawn`
+/// and `nsrun boot` report), from any host process with the privilege to ptrace it
+/// (pidfd_getfd(2)): the CLI's `nsrun exec --target PID`.
+pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
+    let not_init = |reason| Error::InvalidArgument {
+        op: "exec",
+        what: "target pid",
+        value: pid.to_string(),
+        reason,
+        errno: crate::Errno::EINVAL,
+    };
+    // SAFETY: pidfd_open returns a new descriptor or -1.
+    let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    let pidfd = match Errno::result(pidfd) {
+        Ok(fd) => fd as RawFd,
+        Err(Errno::ESRCH) => return Err(not_init("is not a running process")),
+        Err(e) => return Err(Error::sys_nopath("exec: pidfd_open", e)),
+    };
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    if !exe
+        .as_os_str()
+        .as_bytes()
+        .starts_with(format!("/memfd:{}", wire::INIT_NAME).as_bytes())
+    {
+        return Err(not_init(
+            "is not the init of an nsrun launch (give the pid nsrun reported for the launch)",
+        ));
+    }
+    // SAFETY: pidfd_getfd copies descriptor LISTEN_FD of the target into ours, or fails.
+    let listen =
+        unsafe { libc::syscall(libc::SYS_pidfd_getfd, pidfd.as_raw_fd(), wire::LISTEN_FD, 0) };
+    let listen = match Errno::result(listen) {
+        Ok(fd) => fd as RawFd,
+        Err(Errno::EBADF) => {
+            return Err(not_init(
+                "has no exec socket (a launch with init=false, or one that is stopping)",
+            ))
+        }
+        Err(e) => {
+            return Err(Error::sys_nopath(
+                "exec: pidfd_getfd of the init's socket",
+                e,
+            ))
+        }
+    };
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let listen = unsafe { OwnedFd::from_raw_fd(listen) };
+    // SAFETY: an all-zero sockaddr_un is valid.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+    // SAFETY: getsockname into a sockaddr_un of the size given.
+    Errno::result(unsafe {
+        libc::getsockname(
+            listen.as_raw_fd(),
+            (&mut addr as *mut libc::sockaddr_un).cast(),
+            &mut len,
+        )
+    })
+    .ctx_nopath("exec: getsockname of the init's socket")?;
+    // An abstract name lives in a network namespace: the client socket is made in the listening
+    // socket's (the launcher's), whichever this thread is in.
+    let sock = socket_in_netns_of(&listen)?;
+    drop(listen);
+    // SAFETY: connect to the address getsockname gave, with its length.
+    let r = unsafe {
+        libc::connect(
+            sock.as_raw_fd(),
+            (&addr as *const libc::sockaddr_un).cast(),
+            len,
+        )
+    };
+    match Errno::result(r) {
+        Ok(_) => {}
+        Err(Errno::ECONNREFUSED) => return Err(stopped()),
+        Err(e) => return Err(Error::sys_nopath("exec: connect to the init", e)),
+    }
+    let Prepared { req, fds, ends } = cmd.prepare()?;
+    let raw = [fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()];
+    match send(sock.as_fd(), &req, &raw) {
+        Ok(()) => {}
+        Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN) => return Err(stopped()),
+        Err(e) => return Err(Error::sys_nopath("exec: send request", e)),
+    }
+    drop(fds);
+    started(sock, ends)
+}
