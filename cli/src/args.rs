@@ -198,7 +198,13 @@ pub struct ExecArgs {
     /// default.
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
-    #[arg(last = true, required = true)]
+    /// The program and its arguments; `--` before it is optional.
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub cmd: Vec<OsString>,
 }
 

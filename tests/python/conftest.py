@@ -64,7 +64,7 @@ def children():
 
 def _unescape(field: str) -> str:
     """mountinfo escapes space, tab, newline and backslash as octal."""
-    return field.encode().decode("unicode_escape")
+    return field.encode("utf-8", "surrogateescape").decode("unicode_escape")
 
 
 _BASETEMP = []  # this worker's pytest temp root, set by the session fixture
@@ -74,7 +74,7 @@ def owned_state():
     """What this process's tests own on the host (see the module docstring)."""
     mine = tag()
     roots = tuple(_BASETEMP)
-    with open("/proc/self/mountinfo") as f:
+    with open("/proc/self/mountinfo", errors="surrogateescape") as f:
         mounts = sorted(
             " ".join([_unescape(line.split(" ")[4])] + line.split(" ")[5:]).strip()
             for line in f
