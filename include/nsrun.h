@@ -444,6 +444,15 @@ int nsrun_launch_init(struct nsrun_launch *l, int on);
 int nsrun_launch_interactive(struct nsrun_launch *l, int on);
 
 /**
+ * 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
+ * unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_privileged(struct nsrun_launch *l, int on);
+
+/**
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *

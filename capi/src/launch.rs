@@ -352,6 +352,19 @@ pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_in
     })
 }
 
+/// 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
+/// unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_privileged(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_privileged", |l| {
+        l.privileged(on != 0);
+        Ok(())
+    })
+}
+
 /// Starts the program; returns once it runs (after the boot command). NULL on failure, with
 /// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
 ///

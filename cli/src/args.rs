@@ -62,6 +62,9 @@ pub struct BootArgs {
     /// Seconds `stop` waits for the shutdown command and SIGTERM before SIGKILL.
     #[arg(long, default_value_t = 10.0)]
     pub grace: f64,
+    /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
+    #[arg(long)]
+    pub privileged: bool,
     /// The program (default: an interactive /bin/sh -i).
     #[arg(last = true)]
     pub cmd: Vec<OsString>,
@@ -105,6 +108,9 @@ pub struct RunArgs {
     /// New user namespace where your uid and gid are root (implies --user).
     #[arg(short = 'r', long)]
     pub map_root_user: bool,
+    /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
+    #[arg(long)]
+    pub privileged: bool,
     #[arg(last = true, required = true)]
     pub cmd: Vec<OsString>,
 }

@@ -302,7 +302,8 @@ fn the_init_is_a_sealed_memfd_with_no_environment() {
          (echo x >> /proc/1/exe) 2>/dev/null && echo wrote || echo refused; \
          grep -c . /proc/1/maps >/dev/null && echo maps-readable || echo maps-hidden",
     ]);
-    l.rootfs(rootfs());
+    // Privileged (every capability, CAP_SYS_PTRACE included): the image is still sealed.
+    l.rootfs(rootfs()).privileged(true);
     let (out, status) = output(&mut l);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].starts_with("/memfd:nsrun-init"), "{out}");

@@ -241,6 +241,8 @@ def spawn(
     interactive: bool = False,
     host_dev: bool = False,
     proc_sys_writable: bool = False,
+    privileged: bool = False,
+    start_timeout: Optional[float] = None,
     text: bool = False,
     encoding: Optional[str] = None,
     errors: Optional[str] = None,
@@ -250,7 +252,9 @@ def spawn(
     ``namespaces`` maps kinds to ``"new"``, ``None``/``"inherit"``, a :class:`Namespace` or a path
     to join; it is merged over the default (new mnt, pid, uts, ipc). ``mounts`` are
     ``(host_path, path_inside[, "ro"])``. Failures before the program runs raise
-    :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``.
+    :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``. ``start_timeout``
+    bounds the start (the boot command): past it the launch is killed and ``LaunchError``
+    (stage ``boot``, ``ETIMEDOUT``) raised; Ctrl+C during the start kills it too.
     """
     args = _argv(argv)
     options = dict(
@@ -275,6 +279,8 @@ def spawn(
         interactive=interactive,
         host_dev=host_dev,
         proc_sys_writable=proc_sys_writable,
+        privileged=privileged,
+        start_timeout=start_timeout,
     )
     return Process(_spawn(args, options), args, text, encoding, errors)
 
@@ -305,9 +311,14 @@ def run(
         if stdin is not None:
             raise ValueError("stdin and input arguments may not both be used")
         stdin = PIPE
+    # The timeout covers the boot command too: a boot that hangs raises LaunchError (stage
+    # "boot", ETIMEDOUT) once it is spent, and the program gets what is left of it.
+    deadline = None if timeout is None else time.monotonic() + timeout
+    options.setdefault("start_timeout", timeout)
     with spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, **options) as p:
         try:
-            out, err = p.communicate(input, timeout=timeout)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            out, err = p.communicate(input, timeout=left)
         except subprocess.TimeoutExpired as e:
             p.stop(timeout=1.0)
             raise subprocess.TimeoutExpired(p.args, timeout, output=e.output, stderr=e.stderr) from None

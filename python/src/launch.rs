@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
@@ -118,6 +118,9 @@ pub struct SpawnOptions<'py> {
     interactive: bool,
     host_dev: bool,
     proc_sys_writable: bool,
+    privileged: bool,
+    /// Seconds the start (the boot command above all) may take, or None.
+    start_timeout: Option<f64>,
 }
 
 /// A namespace setting: "new", "inherit", a Namespace, or a path to join.
@@ -220,7 +223,8 @@ impl SpawnOptions<'_> {
         l.init(self.init)
             .interactive(self.interactive)
             .host_dev(self.host_dev)
-            .proc_sys_writable(self.proc_sys_writable);
+            .proc_sys_writable(self.proc_sys_writable)
+            .privileged(self.privileged);
         Ok(l)
     }
 }
@@ -229,8 +233,40 @@ impl SpawnOptions<'_> {
 /// checked and normalised by nsrun/_launch.py).
 #[pyfunction]
 pub fn _spawn(py: Python<'_>, argv: Vec<OsString>, options: SpawnOptions<'_>) -> PyResult<PyChild> {
+    let deadline = match options.start_timeout {
+        Some(t) if t.is_finite() && t >= 0.0 => Some(Instant::now() + Duration::from_secs_f64(t)),
+        Some(t) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "timeout must be a finite number of seconds >= 0, not {t}"
+            )))
+        }
+        None => None,
+    };
     let mut l = options.into_launch(py, argv)?;
-    let child = py.detach(|| l.spawn()).or_raise(py)?;
+    // While the launch starts (its boot command), Ctrl+C and other signals with Python
+    // handlers are acted on: the launch is killed and the handler's exception raised.
+    let mut pending: Option<PyErr> = None;
+    let spawned = py.detach(|| {
+        l.spawn_until(
+            deadline,
+            &mut || match Python::attach(|py| py.check_signals()) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    pending = Some(e);
+                    Err(nsrun::Error::Launch {
+                        stage: nsrun::Stage::Boot,
+                        errno: nsrun::Errno::EINTR,
+                        status: None,
+                        path: None,
+                    })
+                }
+            },
+        )
+    });
+    if let Some(e) = pending {
+        return Err(e);
+    }
+    let child = spawned.or_raise(py)?;
     let signaller = child.signaller().or_raise(py)?;
     Ok(PyChild {
         pid: child.pid(),
