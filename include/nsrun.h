@@ -86,6 +86,12 @@
 struct nsrun_child;
 
 /**
+ * A command running inside a launch (opaque), from nsrun_child_exec() or nsrun_exec_target().
+ * Freed by nsrun_exec_free(), which kills it if it still runs.
+ */
+struct nsrun_exec;
+
+/**
  * A program to launch in namespaces (opaque). Made by nsrun_launch_new(), freed by
  * nsrun_launch_free(); reusable for several spawns.
  */
@@ -131,6 +137,15 @@ typedef int (*nsrun_ns_visit)(const struct nsrun_ns_info *info, void *arg);
  * nsrun_netns_list()'s result.
  */
 typedef int (*nsrun_netns_visit)(const char *name, void *arg);
+
+/**
+ * One line of a uid or gid map (user_namespaces(7)).
+ */
+struct nsrun_id_map {
+  uint32_t inside;
+  uint32_t outside;
+  uint32_t count;
+};
 
 /**
  * One interface, as nsrun_link_list() reports it. Pointers are valid during the callback only.
@@ -444,6 +459,45 @@ int nsrun_launch_init(struct nsrun_launch *l, int on);
 int nsrun_launch_interactive(struct nsrun_launch *l, int on);
 
 /**
+ * Passes descriptor `fd` (borrowed: nsrun duplicates it) to the program as number `target`
+ * (>= 3). Every other descriptor of the launcher is closed in the program.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_pass_fd(struct nsrun_launch *l, int fd, int target);
+
+/**
+ * A new user namespace with these uid and gid maps (`n_uid` and `n_gid` lines), written by
+ * the launcher as newuidmap would.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new(); `uid_map` / `gid_map` point to `n_uid` / `n_gid` entries
+ * (NULL when the count is 0).
+ */
+int nsrun_launch_id_maps(struct nsrun_launch *l,
+                         const struct nsrun_id_map *uid_map,
+                         size_t n_uid,
+                         const struct nsrun_id_map *gid_map,
+                         size_t n_gid);
+
+/**
+ * 1: bind the host's /dev instead of a minimal tmpfs /dev.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_host_dev(struct nsrun_launch *l, int on);
+
+/**
+ * 1: leave /proc/sys writable (default: read-only, except /proc/sys/net in a private netns).
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_proc_sys_writable(struct nsrun_launch *l, int on);
+
+/**
  * 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
  * unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
  *
@@ -521,6 +575,85 @@ int nsrun_child_ns(struct nsrun_child *c, int kind);
  * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
  */
 void nsrun_child_free(struct nsrun_child *c);
+
+/**
+ * Runs `argv` inside the running launch `c`, through its init: in every namespace of the
+ * launch (PID namespace, root, /proc, hostname, cgroup), as the init's child, killed when the
+ * launch stops. `envp` (NULL-terminated "NAME=value") and `cwd` default to the launch's when
+ * NULL; stdin/stdout/stderr as nsrun_launch_stdio() (NSRUN_STDIO_INHERIT: the caller's).
+ * Returns once the command runs; NULL on failure with errno: ESRCH when the launch has
+ * ended, EINVAL for a launch without init, the exec's errno (ENOENT: not found) with
+ * nsrun_last_error() "launch: exec PATH: …". The caller owns the handle.
+ *
+ * # Safety
+ * `c` from nsrun_launch_spawn(); `argv` a NULL-terminated array of strings; `envp` NULL or
+ * one; `cwd` NULL or a NUL-terminated string.
+ */
+struct nsrun_exec *nsrun_child_exec(struct nsrun_child *c,
+                                    const char *const *argv,
+                                    const char *const *envp,
+                                    const char *cwd,
+                                    int stdin_,
+                                    int stdout_,
+                                    int stderr_);
+
+/**
+ * nsrun_child_exec() into the launch whose init has host pid `pid`, from any process allowed
+ * to ptrace it (what `nsrun exec --target PID` does). EINVAL when `pid` is not an nsrun init.
+ *
+ * # Safety
+ * As nsrun_child_exec().
+ */
+struct nsrun_exec *nsrun_exec_target(pid_t pid,
+                                     const char *const *argv,
+                                     const char *const *envp,
+                                     const char *cwd,
+                                     int stdin_,
+                                     int stdout_,
+                                     int stderr_);
+
+/**
+ * The host pid of the command, or -1 with EINVAL if `e` is NULL.
+ *
+ * # Safety
+ * `e` NULL or from nsrun_child_exec() / nsrun_exec_target().
+ */
+pid_t nsrun_exec_pid(const struct nsrun_exec *e);
+
+/**
+ * Takes the caller's end of a piped stream (0, 1, 2); the caller owns and closes it. -1 with
+ * EBADF if that stream was not piped or was taken already.
+ *
+ * # Safety
+ * `e` from nsrun_child_exec() / nsrun_exec_target().
+ */
+int nsrun_exec_take_fd(struct nsrun_exec *e, int which);
+
+/**
+ * Waits for the command, at most `timeout_ms` (-1: forever). Returns 1 when it has ended
+ * (`*status`, if not NULL, gets its exit code, or 128+N if signal N killed it, as for a
+ * launch), 0 on timeout, -1 on error.
+ *
+ * # Safety
+ * `e` from nsrun_child_exec() / nsrun_exec_target(); `status` NULL or writable.
+ */
+int nsrun_exec_wait(struct nsrun_exec *e, int timeout_ms, int *status);
+
+/**
+ * Sends `sig` to the command (a no-op once it has ended).
+ *
+ * # Safety
+ * `e` from nsrun_child_exec() / nsrun_exec_target().
+ */
+int nsrun_exec_signal(struct nsrun_exec *e, int sig);
+
+/**
+ * Frees the handle; a command still running is killed and waited for. NULL is a no-op.
+ *
+ * # Safety
+ * `e` NULL or from nsrun_child_exec() / nsrun_exec_target(), not used afterwards.
+ */
+void nsrun_exec_free(struct nsrun_exec *e);
 
 /**
  * Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.

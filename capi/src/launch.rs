@@ -192,6 +192,36 @@ pub unsafe extern "C" fn nsrun_launch_bind(
     })
 }
 
+type EnvPairs = Vec<(std::ffi::OsString, std::ffi::OsString)>;
+
+/// "NAME=value" strings as pairs.
+///
+/// # Safety
+/// `envp` NULL or a NULL-terminated array of NUL-terminated strings.
+unsafe fn env_pairs(envp: *const *const c_char, func: &str) -> Result<EnvPairs, Failure> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    // SAFETY: forwarded from this function's contract.
+    let vars = unsafe { c_str_array(envp, func, "envp") }?;
+    let mut pairs = Vec::new();
+    for v in vars {
+        let b = v.into_vec();
+        let Some(eq) = b.iter().position(|c| *c == b'=') else {
+            return Err(Failure::new(
+                libc::EINVAL,
+                format!(
+                    "{func}: {:?} is not NAME=value",
+                    String::from_utf8_lossy(&b)
+                ),
+            ));
+        };
+        pairs.push((
+            std::ffi::OsStr::from_bytes(&b[..eq]).to_os_string(),
+            std::ffi::OsStr::from_bytes(&b[eq + 1..]).to_os_string(),
+        ));
+    }
+    Ok(pairs)
+}
+
 /// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
 ///
 /// # Safety
@@ -203,25 +233,7 @@ pub unsafe extern "C" fn nsrun_launch_env(
 ) -> c_int {
     with_launch(l, "nsrun_launch_env", |l| {
         // SAFETY: forwarded from this function's contract.
-        let vars = unsafe { c_str_array(envp, "nsrun_launch_env", "envp") }?;
-        let mut pairs = Vec::new();
-        for v in vars {
-            use std::os::unix::ffi::{OsStrExt, OsStringExt};
-            let b = v.into_vec();
-            let Some(eq) = b.iter().position(|c| *c == b'=') else {
-                return Err(Failure::new(
-                    libc::EINVAL,
-                    format!(
-                        "nsrun_launch_env: {:?} is not NAME=value",
-                        String::from_utf8_lossy(&b)
-                    ),
-                ));
-            };
-            pairs.push((
-                std::ffi::OsStr::from_bytes(&b[..eq]).to_os_string(),
-                std::ffi::OsStr::from_bytes(&b[eq + 1..]).to_os_string(),
-            ));
-        }
+        let pairs = unsafe { env_pairs(envp, "nsrun_launch_env") }?;
         l.env_clear_and_set(pairs);
         Ok(())
     })
@@ -348,6 +360,96 @@ pub unsafe extern "C" fn nsrun_launch_init(l: *mut nsrun_launch, on: c_int) -> c
 pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_int) -> c_int {
     with_launch(l, "nsrun_launch_interactive", |l| {
         l.interactive(on != 0);
+        Ok(())
+    })
+}
+
+/// Passes descriptor `fd` (borrowed: nsrun duplicates it) to the program as number `target`
+/// (>= 3). Every other descriptor of the launcher is closed in the program.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_pass_fd(
+    l: *mut nsrun_launch,
+    fd: c_int,
+    target: c_int,
+) -> c_int {
+    with_launch(l, "nsrun_launch_pass_fd", |l| {
+        let dup = nsrun::dup_fd(fd)?;
+        l.pass_fd(dup, target);
+        Ok(())
+    })
+}
+
+/// One line of a uid or gid map (user_namespaces(7)).
+#[repr(C)]
+pub struct nsrun_id_map {
+    pub inside: u32,
+    pub outside: u32,
+    pub count: u32,
+}
+
+/// A new user namespace with these uid and gid maps (`n_uid` and `n_gid` lines), written by
+/// the launcher as newuidmap would.
+///
+/// # Safety
+/// `l` from nsrun_launch_new(); `uid_map` / `gid_map` point to `n_uid` / `n_gid` entries
+/// (NULL when the count is 0).
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_id_maps(
+    l: *mut nsrun_launch,
+    uid_map: *const nsrun_id_map,
+    n_uid: usize,
+    gid_map: *const nsrun_id_map,
+    n_gid: usize,
+) -> c_int {
+    with_launch(l, "nsrun_launch_id_maps", |l| {
+        let lines = |p: *const nsrun_id_map, n: usize, arg: &str| {
+            if n == 0 {
+                return Ok(Vec::new());
+            }
+            if p.is_null() {
+                return Err(Failure::null("nsrun_launch_id_maps", arg));
+            }
+            // SAFETY: non-NULL and `n` entries long by this function's contract.
+            let v = unsafe { std::slice::from_raw_parts(p, n) };
+            Ok(v.iter()
+                .map(|m| nsrun::launch::IdMap {
+                    inside: m.inside,
+                    outside: m.outside,
+                    count: m.count,
+                })
+                .collect())
+        };
+        l.id_maps(
+            lines(uid_map, n_uid, "uid_map")?,
+            lines(gid_map, n_gid, "gid_map")?,
+        );
+        Ok(())
+    })
+}
+
+/// 1: bind the host's /dev instead of a minimal tmpfs /dev.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_host_dev(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_host_dev", |l| {
+        l.host_dev(on != 0);
+        Ok(())
+    })
+}
+
+/// 1: leave /proc/sys writable (default: read-only, except /proc/sys/net in a private netns).
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_proc_sys_writable(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_proc_sys_writable", |l| {
+        l.proc_sys_writable(on != 0);
         Ok(())
     })
 }
@@ -507,6 +609,212 @@ pub unsafe extern "C" fn nsrun_child_free(c: *mut nsrun_child) {
         boundary(|| {
             // SAFETY: from Box::into_raw in nsrun_launch_spawn, freed once by contract.
             drop(unsafe { Box::from_raw(c) });
+            Ok(0)
+        });
+    }
+}
+
+/// A command running inside a launch (opaque), from nsrun_child_exec() or nsrun_exec_target().
+/// Freed by nsrun_exec_free(), which kills it if it still runs.
+pub struct nsrun_exec {
+    inner: nsrun::launch::ExecChild,
+}
+
+/// The command for the exec functions.
+///
+/// # Safety
+/// As nsrun_child_exec().
+unsafe fn exec_command(
+    func: &str,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    cwd: *const c_char,
+    stdio_: [c_int; 3],
+) -> Result<nsrun::launch::ExecCommand, Failure> {
+    // SAFETY: forwarded from the caller's contract.
+    let argv = unsafe { c_str_array(argv, func, "argv") }?;
+    if argv.is_empty() {
+        return Err(Failure::new(libc::EINVAL, format!("{func}: argv is empty")));
+    }
+    let mut cmd = nsrun::launch::ExecCommand::new(argv);
+    if !envp.is_null() {
+        // SAFETY: forwarded from the caller's contract.
+        cmd.env_clear_and_set(unsafe { env_pairs(envp, func) }?);
+    }
+    if !cwd.is_null() {
+        // SAFETY: forwarded from the caller's contract.
+        cmd.cwd(unsafe { c_path(cwd, func, "cwd") }?);
+    }
+    cmd.stdin(stdio(stdio_[0])?)
+        .stdout(stdio(stdio_[1])?)
+        .stderr(stdio(stdio_[2])?);
+    Ok(cmd)
+}
+
+/// Runs `argv` inside the running launch `c`, through its init: in every namespace of the
+/// launch (PID namespace, root, /proc, hostname, cgroup), as the init's child, killed when the
+/// launch stops. `envp` (NULL-terminated "NAME=value") and `cwd` default to the launch's when
+/// NULL; stdin/stdout/stderr as nsrun_launch_stdio() (NSRUN_STDIO_INHERIT: the caller's).
+/// Returns once the command runs; NULL on failure with errno: ESRCH when the launch has
+/// ended, EINVAL for a launch without init, the exec's errno (ENOENT: not found) with
+/// nsrun_last_error() "launch: exec PATH: …". The caller owns the handle.
+///
+/// # Safety
+/// `c` from nsrun_launch_spawn(); `argv` a NULL-terminated array of strings; `envp` NULL or
+/// one; `cwd` NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_child_exec(
+    c: *mut nsrun_child,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    cwd: *const c_char,
+    stdin_: c_int,
+    stdout_: c_int,
+    stderr_: c_int,
+) -> *mut nsrun_exec {
+    boundary_ptr(|| {
+        // SAFETY: forwarded from this function's contract.
+        let cmd = unsafe {
+            exec_command(
+                "nsrun_child_exec",
+                argv,
+                envp,
+                cwd,
+                [stdin_, stdout_, stderr_],
+            )
+        }?;
+        let e = with_child(c, "nsrun_child_exec", |c| Ok(c.exec(&cmd)?))?;
+        Ok(Box::into_raw(Box::new(nsrun_exec { inner: e })))
+    })
+}
+
+/// nsrun_child_exec() into the launch whose init has host pid `pid`, from any process allowed
+/// to ptrace it (what `nsrun exec --target PID` does). EINVAL when `pid` is not an nsrun init.
+///
+/// # Safety
+/// As nsrun_child_exec().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_target(
+    pid: libc::pid_t,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    cwd: *const c_char,
+    stdin_: c_int,
+    stdout_: c_int,
+    stderr_: c_int,
+) -> *mut nsrun_exec {
+    boundary_ptr(|| {
+        // SAFETY: forwarded from this function's contract.
+        let cmd = unsafe {
+            exec_command(
+                "nsrun_exec_target",
+                argv,
+                envp,
+                cwd,
+                [stdin_, stdout_, stderr_],
+            )
+        }?;
+        let e = nsrun::launch::exec_target(pid, &cmd)?;
+        Ok(Box::into_raw(Box::new(nsrun_exec { inner: e })))
+    })
+}
+
+fn with_exec<T>(
+    e: *mut nsrun_exec,
+    func: &str,
+    f: impl FnOnce(&mut nsrun::launch::ExecChild) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let e = handle_mut!(e, func, "exec");
+    f(&mut e.inner)
+}
+
+/// The host pid of the command, or -1 with EINVAL if `e` is NULL.
+///
+/// # Safety
+/// `e` NULL or from nsrun_child_exec() / nsrun_exec_target().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_pid(e: *const nsrun_exec) -> libc::pid_t {
+    boundary(|| with_exec(e.cast_mut(), "nsrun_exec_pid", |e| Ok(e.pid())))
+}
+
+/// Takes the caller's end of a piped stream (0, 1, 2); the caller owns and closes it. -1 with
+/// EBADF if that stream was not piped or was taken already.
+///
+/// # Safety
+/// `e` from nsrun_child_exec() / nsrun_exec_target().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_take_fd(e: *mut nsrun_exec, which: c_int) -> c_int {
+    boundary(|| {
+        with_exec(e, "nsrun_exec_take_fd", |e| {
+            use std::os::fd::IntoRawFd;
+            let slot = match which {
+                0 => &mut e.stdin,
+                1 => &mut e.stdout,
+                2 => &mut e.stderr,
+                _ => {
+                    return Err(Failure::new(
+                        libc::EINVAL,
+                        format!("nsrun_exec_take_fd: {which} is not 0, 1 or 2"),
+                    ))
+                }
+            };
+            slot.take().map(|fd| fd.into_raw_fd()).ok_or_else(|| {
+                Failure::new(
+                    libc::EBADF,
+                    format!("nsrun_exec_take_fd: stream {which} is not piped (or taken)"),
+                )
+            })
+        })
+    })
+}
+
+/// Waits for the command, at most `timeout_ms` (-1: forever). Returns 1 when it has ended
+/// (`*status`, if not NULL, gets its exit code, or 128+N if signal N killed it, as for a
+/// launch), 0 on timeout, -1 on error.
+///
+/// # Safety
+/// `e` from nsrun_child_exec() / nsrun_exec_target(); `status` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_wait(
+    e: *mut nsrun_exec,
+    timeout_ms: c_int,
+    status: *mut c_int,
+) -> c_int {
+    boundary(|| {
+        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+        match with_exec(e, "nsrun_exec_wait", |e| Ok(e.wait(timeout)?))? {
+            Some(s) => {
+                store_status(status, s);
+                Ok(1)
+            }
+            None => Ok(0),
+        }
+    })
+}
+
+/// Sends `sig` to the command (a no-op once it has ended).
+///
+/// # Safety
+/// `e` from nsrun_child_exec() / nsrun_exec_target().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_signal(e: *mut nsrun_exec, sig: c_int) -> c_int {
+    boundary(|| {
+        with_exec(e, "nsrun_exec_signal", |e| {
+            Ok(e.send_signal(sig).map(|()| 0)?)
+        })
+    })
+}
+
+/// Frees the handle; a command still running is killed and waited for. NULL is a no-op.
+///
+/// # Safety
+/// `e` NULL or from nsrun_child_exec() / nsrun_exec_target(), not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_exec_free(e: *mut nsrun_exec) {
+    if !e.is_null() {
+        boundary(|| {
+            // SAFETY: from Box::into_raw in nsrun_child_exec/nsrun_exec_target, freed once.
+            drop(unsafe { Box::from_raw(e) });
             Ok(0)
         });
     }

@@ -25,6 +25,9 @@ pub enum Cmd {
     Run(RunArgs),
     /// Run CMD in the namespaces of a process or in given ones (what `nsenter` does).
     Enter(EnterArgs),
+    /// Run CMD inside a running launch, through its init (a fast `nsenter --all` that also
+    /// gives the launch's root, /proc and cgroup; the command dies with the launch).
+    Exec(ExecArgs),
     /// List namespaces, including those held only by a persisted file (what `lsns` does).
     Ls(LsArgs),
     /// Named network namespaces in /run/netns, compatible with `ip netns`.
@@ -111,6 +114,22 @@ pub struct RunArgs {
     /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
     #[arg(long)]
     pub privileged: bool,
+    #[arg(last = true, required = true)]
+    pub cmd: Vec<OsString>,
+}
+
+#[derive(Args)]
+pub struct ExecArgs {
+    /// Host pid of the launch's init (what `nsrun boot` and `Process.pid` report).
+    #[arg(short = 't', long)]
+    pub target: i32,
+    /// Working directory inside (default: the launch's).
+    #[arg(short = 'w', long)]
+    pub cwd: Option<PathBuf>,
+    /// The environment, as NAME=VALUE (repeatable); replaces the launch's, which is the
+    /// default.
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
     #[arg(last = true, required = true)]
     pub cmd: Vec<OsString>,
 }

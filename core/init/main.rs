@@ -303,6 +303,7 @@ fn main() {
     for fd in [cfg.err_fd, cfg.null_fd, cfg.control_fd, cfg.listen_fd] {
         set_cloexec(fd);
     }
+    enter_time_namespace(&cfg);
     for (from, _) in &cfg.pass {
         set_cloexec(*from);
     }
@@ -378,6 +379,46 @@ fn main() {
         buf: vec![0u8; wire::MAX_REQUEST + 1],
     }
     .run()
+}
+
+/// Joins or creates the launch's time namespace: this process is single-threaded and owns its
+/// memory, which setns(CLONE_NEWTIME) requires (the launch child, sharing the launcher's
+/// memory, could not).
+fn enter_time_namespace(cfg: &Config) {
+    let fail_setns = |what: &[u8]| -> ! {
+        fail(
+            &setup(cfg, None, cfg.err_fd),
+            Stage::Setns,
+            what,
+            SETUP_FAILED,
+        )
+    };
+    // SAFETY: setns, unshare, open and close on descriptors and NUL-terminated paths.
+    unsafe {
+        if cfg.time_fd >= 0 {
+            if sys::setns(cfg.time_fd, sys::CLONE_NEWTIME) != 0 {
+                fail_setns(b"time");
+            }
+            sys::close(cfg.time_fd);
+        }
+        if cfg.new_time {
+            if sys::unshare(sys::CLONE_NEWTIME) != 0 {
+                fail_setns(b"time");
+            }
+            // The init itself joins it too (unshare only sets it for its children), when a
+            // /proc is there to name it.
+            let fd = sys::open(
+                c"/proc/self/ns/time_for_children".as_ptr(),
+                sys::O_RDONLY | sys::O_CLOEXEC,
+            );
+            if fd >= 0 {
+                if sys::setns(fd, sys::CLONE_NEWTIME) != 0 {
+                    fail_setns(b"/proc/self/ns/time_for_children");
+                }
+                sys::close(fd);
+            }
+        }
+    }
 }
 
 fn setup<'a>(cfg: &'a Config, p: Option<&'a Prepared>, report: c_int) -> Setup<'a> {

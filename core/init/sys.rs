@@ -84,7 +84,9 @@ pub const SIG_BLOCK: c_int = 0;
 pub const SIG_SETMASK: c_int = 2;
 pub const SFD_CLOEXEC: c_int = 0o2000000;
 
+pub const O_RDONLY: c_int = 0;
 pub const O_RDWR: c_int = 2;
+pub const CLONE_NEWTIME: c_int = 0x80;
 pub const O_CLOEXEC: c_int = 0o2000000;
 pub const F_GETFD: c_int = 1;
 pub const F_SETFD: c_int = 2;
@@ -161,6 +163,9 @@ extern "C" {
     pub fn setgroups(n: usize, list: *const u32) -> c_int;
     pub fn setgid(gid: u32) -> c_int;
     pub fn setuid(uid: u32) -> c_int;
+    pub fn setns(fd: c_int, nstype: c_int) -> c_int;
+    pub fn unshare(flags: c_int) -> c_int;
+    pub fn open(path: *const c_char, flags: c_int, ...) -> c_int;
     pub fn accept4(fd: c_int, addr: *mut c_void, len: *mut u32, flags: c_int) -> c_int;
     pub fn getsockopt(
         fd: c_int,

@@ -341,3 +341,25 @@ fn exec_needs_the_init() {
     let err = child.exec(&ExecCommand::new(["/bin/true"])).unwrap_err();
     assert_eq!(err.errno(), nsrun::Errno::EINVAL);
 }
+
+#[test]
+fn time_namespaces_new_and_joined_reach_the_init_and_the_program() {
+    let mut l = Launch::new(["/bin/sleep", "1000"]);
+    l.rootfs(rootfs()).namespace(Kind::Time, NsMode::New);
+    let mut first = l.spawn().unwrap();
+    let new_time = first.namespace(Kind::Time).unwrap();
+    assert_ne!(new_time, Namespace::current(Kind::Time).unwrap());
+    let mut l = Launch::new([
+        "/bin/sh",
+        "-c",
+        "readlink /proc/self/ns/time; readlink /proc/1/ns/time",
+    ]);
+    l.rootfs(rootfs()).namespace(
+        Kind::Time,
+        NsMode::Join(first.namespace(Kind::Time).unwrap()),
+    );
+    let (out, status) = output(&mut l);
+    assert_eq!(status, ExitStatus::Exited(0));
+    assert_eq!(out, format!("{new_time}\n{new_time}\n"));
+    first.stop(Duration::from_secs(5)).unwrap();
+}

@@ -22,7 +22,7 @@ from nsrun._errors import (
     WrongKindError,
 )
 from nsrun._kind import Kind
-from nsrun._launch import DEVNULL, PIPE, Process, run, spawn
+from nsrun._launch import DEVNULL, PIPE, ExecProcess, Process, run, spawn
 from nsrun._nsrun import (
     EnterContext,
     Namespace,
@@ -39,6 +39,7 @@ __all__ = [
     "AlreadyPersistedError",
     "DEVNULL",
     "PIPE",
+    "ExecProcess",
     "Process",
     "EnterContext",
     "Error",

@@ -142,6 +142,59 @@ class Process:
         """The program's namespace of ``kind`` (e.g. to persist its new netns while it runs)."""
         return self._child.namespace(kind)
 
+    def popen(
+        self,
+        argv: Sequence[Union[str, bytes, "os.PathLike[str]"]],
+        *,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+        env: Optional[Mapping[str, str]] = None,
+        cwd: Optional[Union[str, "os.PathLike[str]"]] = None,
+        uid: Optional[int] = None,
+        gid: Optional[int] = None,
+        text: bool = False,
+        encoding: Optional[str] = None,
+        errors: Optional[str] = None,
+    ) -> "ExecProcess":
+        """Starts ``argv`` inside this running launch, through its init, and returns a handle
+        like ``subprocess.Popen``. The command runs in every namespace of the launch (PID
+        namespace, root, /proc, hostname, cgroup), is reaped by the init and killed when the
+        launch stops. ``env``, ``cwd``, ``uid`` and ``gid`` default to the launch's. Raises
+        ``ProcessLookupError`` once the launch has ended.
+        """
+        args = _argv(argv)
+        options = dict(
+            env=None if env is None else [(os.fsdecode(k), os.fsdecode(v)) for k, v in env.items()],
+            cwd=os.fspath(cwd) if cwd is not None else None,
+            uid=uid,
+            gid=gid,
+            stdin=_stdio(stdin, "stdin"),
+            stdout=_stdio(stdout, "stdout"),
+            stderr=_stdio(stderr, "stderr"),
+        )
+        return ExecProcess(self._child.exec(args, options), args, text, encoding, errors)
+
+    def exec(
+        self,
+        argv,
+        *,
+        input=None,
+        capture_output: bool = False,
+        timeout: Optional[float] = None,
+        check: bool = False,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+        **options: Any,
+    ) -> subprocess.CompletedProcess:
+        """Like ``subprocess.run``, inside this running launch (see :meth:`popen`): returns a
+        ``subprocess.CompletedProcess``; ``returncode`` is the exit code, or 128+N if signal N
+        killed the command. ``timeout`` kills it and raises ``subprocess.TimeoutExpired``.
+        """
+        return _run(lambda **kw: self.popen(argv, **kw), input, capture_output, timeout, check,
+                    stdin, stdout, stderr, options)
+
     def communicate(self, input=None, timeout: Optional[float] = None):
         """Like Popen.communicate: sends ``input``, reads stdout/stderr to EOF, waits."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -215,6 +268,33 @@ class Process:
 
     def __repr__(self) -> str:
         return f"<nsrun.Process pid={self.pid} returncode={self.returncode} args={self.args!r}>"
+
+
+class ExecProcess(Process):
+    """A command started in a running launch by :meth:`Process.popen`. Like
+    ``subprocess.Popen``; ``stop`` sends SIGTERM, then SIGKILL after the timeout. As a context
+    manager it stops the command on exit.
+    """
+
+    def kill(self) -> None:
+        """SIGKILL the command."""
+        self.send_signal(signal.SIGKILL)
+
+    def stop(self, timeout: float = 5.0) -> int:
+        """SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        return self._child.stop(timeout)
+
+    def namespace(self, kind: Union[Kind, str]) -> Namespace:
+        raise AttributeError("namespace: ask the launch's Process")
+
+    def popen(self, *a, **kw):
+        raise AttributeError("popen: ask the launch's Process")
+
+    def exec(self, *a, **kw):
+        raise AttributeError("exec: ask the launch's Process")
+
+    def __repr__(self) -> str:
+        return f"<nsrun.ExecProcess pid={self.pid} returncode={self.returncode} args={self.args!r}>"
 
 
 def spawn(
@@ -303,6 +383,15 @@ def run(
     ``subprocess.TimeoutExpired``; ``check=True`` raises ``subprocess.CalledProcessError``.
     Other keyword arguments are those of :func:`spawn`.
     """
+    # A boot command that hangs raises LaunchError (stage "boot", ETIMEDOUT) once the timeout
+    # is spent; the launch is killed.
+    options.setdefault("start_timeout", timeout)
+    return _run(lambda **kw: spawn(argv, **kw), input, capture_output, timeout, check,
+                stdin, stdout, stderr, options)
+
+
+def _run(start, input, capture_output, timeout, check, stdin, stdout, stderr, options):
+    """subprocess.run's logic over ``start(**kw)`` -> Process (spawn or Process.popen)."""
     if capture_output:
         if stdout is not None or stderr is not None:
             raise ValueError("stdout and stderr arguments may not be used with capture_output")
@@ -311,11 +400,10 @@ def run(
         if stdin is not None:
             raise ValueError("stdin and input arguments may not both be used")
         stdin = PIPE
-    # The timeout covers the boot command too: a boot that hangs raises LaunchError (stage
-    # "boot", ETIMEDOUT) once it is spent, and the program gets what is left of it.
+    # The timeout covers the start too (spawn's boot command: start_timeout): the program
+    # gets what is left of it.
     deadline = None if timeout is None else time.monotonic() + timeout
-    options.setdefault("start_timeout", timeout)
-    with spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, **options) as p:
+    with start(stdin=stdin, stdout=stdout, stderr=stderr, **options) as p:
         try:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             out, err = p.communicate(input, timeout=left)

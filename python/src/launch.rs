@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
-use nsrun::launch::{IdMap, Signaller};
+use nsrun::launch::{ExecChild, ExecCommand, IdMap, Signaller};
 use nsrun::{Child, Kind, Launch, NsMode, Stdio};
 
 use crate::convert::{clone_handle, parse_path};
@@ -85,6 +85,122 @@ impl PyChild {
             .namespace(kind)
             .or_raise(py)
             .map(PyNamespace::wrap)
+    }
+
+    /// Runs ``argv`` inside this running launch, through its init (``Process.popen``).
+    fn exec(
+        &self,
+        py: Python<'_>,
+        argv: Vec<OsString>,
+        options: ExecOptions,
+    ) -> PyResult<PyExecChild> {
+        let cmd = options.into_command(py, argv)?;
+        let child = py.detach(|| self.lock().exec(&cmd)).or_raise(py)?;
+        PyExecChild::wrap(py, child)
+    }
+}
+
+/// The options of ``Process.popen`` after ``nsrun/_launch.py`` normalised them.
+#[derive(FromPyObject)]
+#[pyo3(from_item_all)]
+pub struct ExecOptions {
+    env: Option<Vec<(OsString, OsString)>>,
+    cwd: Option<PathBuf>,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    stdin: i32,
+    stdout: i32,
+    stderr: i32,
+}
+
+impl ExecOptions {
+    fn into_command(self, py: Python<'_>, argv: Vec<OsString>) -> PyResult<ExecCommand> {
+        let mut cmd = ExecCommand::new(argv);
+        if let Some(env) = self.env {
+            cmd.env_clear_and_set(env);
+        }
+        if let Some(cwd) = self.cwd {
+            cmd.cwd(parse_path(py, cwd)?);
+        }
+        if let Some(uid) = self.uid {
+            cmd.uid(uid);
+        }
+        if let Some(gid) = self.gid {
+            cmd.gid(gid);
+        }
+        cmd.stdin(stdio(py, self.stdin)?)
+            .stdout(stdio(py, self.stdout)?)
+            .stderr(stdio(py, self.stderr)?);
+        Ok(cmd)
+    }
+}
+
+/// The native side of a ``Process.popen`` handle: a command running inside a launch.
+#[pyclass(module = "nsrun._nsrun", name = "_ExecChild")]
+pub struct PyExecChild {
+    child: Mutex<ExecChild>,
+    signaller: Signaller,
+    pid: i32,
+}
+
+impl PyExecChild {
+    fn wrap(py: Python<'_>, child: ExecChild) -> PyResult<PyExecChild> {
+        let signaller = child.signaller().or_raise(py)?;
+        Ok(PyExecChild {
+            pid: child.pid(),
+            child: Mutex::new(child),
+            signaller,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ExecChild> {
+        self.child.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[pymethods]
+impl PyExecChild {
+    #[getter]
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    #[getter]
+    fn returncode(&self) -> Option<i32> {
+        let child = self.child.try_lock().ok()?;
+        child.status().map(|s| s.returncode())
+    }
+
+    fn take_pipes(&self) -> (i32, i32, i32) {
+        use std::os::fd::{IntoRawFd, OwnedFd};
+        let mut c = self.lock();
+        let take = |f: Option<OwnedFd>| f.map(|f| f.into_raw_fd()).unwrap_or(-1);
+        (
+            take(c.stdin.take()),
+            take(c.stdout.take()),
+            take(c.stderr.take()),
+        )
+    }
+
+    #[pyo3(signature = (timeout = None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<i32>> {
+        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
+        let status = py.detach(|| self.lock().wait(timeout)).or_raise(py)?;
+        Ok(status.map(|s| s.returncode()))
+    }
+
+    fn send_signal(&self, py: Python<'_>, sig: i32) -> PyResult<()> {
+        if self.returncode().is_some() {
+            return Ok(());
+        }
+        self.signaller.send_signal(sig).or_raise(py)
+    }
+
+    /// SIGTERM, then SIGKILL after ``timeout`` seconds.
+    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<i32> {
+        let grace = Duration::from_secs_f64(timeout.max(0.0));
+        let status = py.detach(|| self.lock().stop(grace)).or_raise(py)?;
+        Ok(status.returncode())
     }
 }
 

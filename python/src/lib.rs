@@ -21,6 +21,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<namespace::PyEnter>()?;
     m.add_class::<namespace::PyNamespaceInfo>()?;
     m.add_class::<launch::PyChild>()?;
+    m.add_class::<launch::PyExecChild>()?;
     m.add_class::<link::PyInterface>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,

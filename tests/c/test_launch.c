@@ -188,6 +188,113 @@ static void test_errors(void)
     nsrun_launch_free(l);
 }
 
+static void test_exec_into_a_running_launch(void)
+{
+    const char *argv[] = {"/bin/sleep", "1000", NULL};
+    struct nsrun_launch *l = nsrun_launch_new(argv);
+    CHECK(l != NULL);
+    CHECK(nsrun_launch_rootfs(l, rootfs) == 0);
+    CHECK(nsrun_launch_hostname(l, "cexec") == 0);
+    CHECK(nsrun_launch_stdio(l, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_INHERIT) == 0);
+    struct nsrun_child *c = nsrun_launch_spawn(l);
+    CHECK(c != NULL);
+
+    const char *sh[] = {"/bin/sh", "-c", "hostname; pwd; echo $V; exit 5", NULL};
+    const char *envp[] = {"V=v", "PATH=/bin", NULL};
+    struct nsrun_exec *e =
+        nsrun_child_exec(c, sh, envp, "/etc", NSRUN_STDIO_NULL, NSRUN_STDIO_PIPE, NSRUN_STDIO_INHERIT);
+    CHECK(e != NULL && nsrun_exec_pid(e) > 0);
+    int out = nsrun_exec_take_fd(e, 1);
+    char buf[256];
+    CHECK(read_all(out, buf, sizeof buf) > 0);
+    CHECK(strcmp(buf, "cexec\n/etc\nv\n") == 0);
+    close(out);
+    int status = -1;
+    CHECK(nsrun_exec_wait(e, -1, &status) == 1 && status == 5);
+    nsrun_exec_free(e);
+
+    /* By pid, as `nsrun exec --target` does. */
+    const char *host[] = {"hostname", NULL};
+    e = nsrun_exec_target(nsrun_child_pid(c), host, NULL, NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_PIPE,
+                          NSRUN_STDIO_INHERIT);
+    CHECK(e != NULL);
+    out = nsrun_exec_take_fd(e, 1);
+    CHECK(read_all(out, buf, sizeof buf) > 0 && strcmp(buf, "cexec\n") == 0);
+    close(out);
+    CHECK(nsrun_exec_wait(e, 5000, &status) == 1 && status == 0);
+    nsrun_exec_free(e);
+
+    /* Not found: NULL with ENOENT and the stage. */
+    const char *missing[] = {"/no/such", NULL};
+    errno = 0;
+    CHECK(nsrun_child_exec(c, missing, NULL, NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL) == NULL);
+    CHECK(errno == ENOENT && strstr(nsrun_last_error(), "launch: exec /no/such") != NULL);
+
+    /* A long-running command dies with the launch; then exec is refused with ESRCH. */
+    e = nsrun_child_exec(c, argv, NULL, NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL);
+    CHECK(e != NULL);
+    CHECK(nsrun_exec_wait(e, 50, &status) == 0);
+    CHECK(nsrun_child_stop(c, 5000, &status) == 0);
+    CHECK(nsrun_exec_wait(e, -1, &status) == 1 && status == 128 + SIGTERM);
+    nsrun_exec_free(e);
+    errno = 0;
+    CHECK(nsrun_child_exec(c, host, NULL, NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL, NSRUN_STDIO_NULL) == NULL);
+    CHECK(errno == ESRCH && strstr(nsrun_last_error(), "not running") != NULL);
+    nsrun_child_free(c);
+    nsrun_launch_free(l);
+    nsrun_exec_free(NULL);
+}
+
+static void test_pass_fd_id_maps_host_dev_proc_sys(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    CHECK(write(p[1], "passed\n", 7) == 7);
+    close(p[1]);
+    const char *argv[] = {"/bin/sh", "-c",
+                          "cat <&7; cat /proc/self/uid_map; test -e /dev/tty0 && echo hostdev; "
+                          "touch /proc/sys/kernel/hostname 2>/dev/null && echo sysrw",
+                          NULL};
+    struct nsrun_launch *l = nsrun_launch_new(argv);
+    CHECK(nsrun_launch_rootfs(l, rootfs) == 0);
+    CHECK(nsrun_launch_pass_fd(l, p[0], 7) == 0);
+    close(p[0]);
+    struct nsrun_id_map uid = {0, 0, 65536}, gid = {0, 0, 65536};
+    CHECK(nsrun_launch_id_maps(l, &uid, 1, &gid, 1) == 0);
+    CHECK(nsrun_launch_stdio(l, NSRUN_STDIO_NULL, NSRUN_STDIO_PIPE, NSRUN_STDIO_INHERIT) == 0);
+    struct nsrun_child *c = nsrun_launch_spawn(l);
+    CHECK(c != NULL);
+    char buf[256];
+    int fd = nsrun_child_take_fd(c, 1);
+    CHECK(read_all(fd, buf, sizeof buf) > 0);
+    close(fd);
+    CHECK(strstr(buf, "passed\n") == buf);
+    CHECK(strstr(buf, "65536") != NULL);
+    int status;
+    CHECK(nsrun_child_wait(c, -1, &status) == 1);
+    nsrun_child_free(c);
+    nsrun_launch_free(l);
+    CHECK_FAILS(nsrun_launch_id_maps(NULL, &uid, 1, &gid, 1), EINVAL, "NULL");
+
+    const char *argv2[] = {"/bin/sh", "-c", "test -e /dev/tty0 && echo hostdev; "
+                                            "echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null && echo sysrw",
+                           NULL};
+    l = nsrun_launch_new(argv2);
+    CHECK(nsrun_launch_rootfs(l, rootfs) == 0);
+    CHECK(nsrun_launch_host_dev(l, 1) == 0);
+    CHECK(nsrun_launch_proc_sys_writable(l, 1) == 0);
+    CHECK(nsrun_launch_stdio(l, NSRUN_STDIO_NULL, NSRUN_STDIO_PIPE, NSRUN_STDIO_INHERIT) == 0);
+    c = nsrun_launch_spawn(l);
+    CHECK(c != NULL);
+    fd = nsrun_child_take_fd(c, 1);
+    CHECK(read_all(fd, buf, sizeof buf) > 0);
+    close(fd);
+    CHECK(strcmp(buf, "hostdev\nsysrw\n") == 0);
+    CHECK(nsrun_child_wait(c, -1, &status) == 1);
+    nsrun_child_free(c);
+    nsrun_launch_free(l);
+}
+
 int main(void)
 {
     rootfs = getenv("NSRUN_TEST_ROOTFS");
@@ -201,6 +308,8 @@ int main(void)
     test_join_a_named_netns();
     test_free_kills_a_running_child();
     test_errors();
+    test_exec_into_a_running_launch();
+    test_pass_fd_id_maps_host_dev_proc_sys();
     CHECK(mount_count() == mounts); /* nothing stayed mounted on the host */
     return report();
 }

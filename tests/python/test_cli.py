@@ -197,3 +197,16 @@ def test_errors_name_the_value_and_the_reason(nsrun_bin, rootfs, tmp_path):
         assert r.returncode == code, (args, r.returncode, r.stderr)
         assert text in r.stderr, (args, r.stderr)
         assert r.stderr.startswith("nsrun: ")
+
+
+def test_exec_runs_a_command_inside_a_running_launch(nsrun_bin, rootfs):
+    name = unique("cx")
+    with nsrun.spawn(["sleep", "1000"], rootfs=rootfs, hostname=name) as p:
+        r = cli(nsrun_bin, "exec", "-t", str(p.pid), "-w", "/etc", "--", "sh", "-c", "hostname; pwd; exit 3")
+        assert (r.returncode, r.stdout.split()) == (3, [name, "/etc"])
+        r = cli(nsrun_bin, "exec", "-t", str(p.pid), "--", "/no/such")
+        assert r.returncode == 127 and "program not found" in r.stderr
+    r = cli(nsrun_bin, "exec", "-t", str(p.pid), "--", "true")
+    assert r.returncode == 125 and "not a running process" in r.stderr
+    r = cli(nsrun_bin, "exec", "-t", str(os.getpid()), "--", "true")
+    assert r.returncode == 125 and "not the init of an nsrun launch" in r.stderr

@@ -439,8 +439,10 @@ def test_only_stdio_and_passed_fds_inside(rootfs, tmp_path):
                stdin=nsrun.DEVNULL, check=True)
         mine, init = r.stdout.split("---")
         assert sorted(int(x) for x in mine.split()) == [0, 1, 2, 3]  # 3: ls's own directory fd
-        # The init holds stdio and /dev/null (stdin for the shutdown command), nothing else.
-        assert sorted(init.split())[:2] == ["/dev/null", "/dev/null"] and len(init.split()) == 4
+        # The init holds stdio, /dev/null (stdin for the shutdown command), its two exec sockets
+        # (listening, and the launcher's control channel) and its signalfd: nothing else.
+        kinds = sorted(x.split(":")[0] for x in init.split())
+        assert kinds == ["/dev/null", "/dev/null", "anon_inode", "pipe", "pipe", "socket", "socket"], init
         r = sh(rootfs, f"ls /proc/self/fd; cat <&{r_fd}", pass_fds=[r_fd], check=True)
         assert str(r_fd) in r.stdout.split() and "passed" in r.stdout
     finally:
@@ -603,3 +605,103 @@ def test_a_launcher_in_a_chroot_is_refused_clearly(rootfs, tmp_path):
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 125
     assert "mount-propagation /: the launcher's root is not a mount point" in r.stderr
+
+
+# --- exec into a running launch (Process.exec / Process.popen) ---
+
+
+def test_exec_runs_in_the_launch_hostname_root_and_pid_namespace(rootfs):
+    name = unique("ex")
+    with nsrun.spawn(["sleep", "1000"], rootfs=rootfs, hostname=name) as p:
+        r = p.exec(["sh", "-c", "hostname; test -x /etc/rcS && echo rootfs; readlink /proc/self/ns/pid; "
+                    "cat /proc/$PPID/comm"], capture_output=True, text=True, check=True)
+        assert r.stdout.split() == [name, "rootfs", str(p.namespace("pid")), "nsrun-init"]
+        r = p.exec(["sh", "-c", "read x; echo $x$V; pwd; exit 4"], input="in", env={"V": "v", "PATH": "/bin"},
+                   cwd="/etc", capture_output=True)
+        assert (r.returncode, r.stdout) == (4, b"inv\n/etc\n")
+        with pytest.raises(subprocess.CalledProcessError):
+            p.exec(["false"], check=True)
+        with pytest.raises(nsrun.LaunchError) as e:
+            p.exec(["/no/such"])
+        assert (e.value.errno, e.value.stage, e.value.filename) == (2, "exec", "/no/such")
+        with pytest.raises(subprocess.TimeoutExpired):
+            p.exec(["sleep", "100"], timeout=0.2)
+
+
+def test_popen_is_killed_when_the_launch_stops(rootfs):
+    p = nsrun.spawn(["sleep", "1000"], rootfs=rootfs)
+    e = p.popen(["sleep", "1000"], stdout=nsrun.DEVNULL)
+    assert isinstance(e, nsrun.ExecProcess) and os.path.exists(f"/proc/{e.pid}")
+    assert e.poll() is None
+    p.stop()
+    assert e.wait(timeout=5) == 128 + signal.SIGTERM
+    assert not os.path.exists(f"/proc/{e.pid}")
+    with pytest.raises(ProcessLookupError):
+        p.exec(["true"])
+
+
+def test_exec_from_threads_into_several_launches(rootfs):
+    names = [unique(f"t{i}") for i in range(4)]
+    procs = [nsrun.spawn(["sleep", "1000"], rootfs=rootfs, hostname=n) for n in names]
+    errors = []
+
+    def worker(i):
+        try:
+            for _ in range(10):
+                r = procs[i % 4].exec(["hostname"], capture_output=True, text=True, check=True)
+                assert r.stdout.strip() == names[i % 4]
+        except Exception as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in procs:
+        p.stop()
+    assert errors == []
+
+
+def test_the_init_is_sealed_and_has_no_environment(rootfs):
+    os.environ["NSRUN_SECRET_FOR_TEST"] = "leak"
+    try:
+        r = sh(rootfs, "readlink /proc/1/exe; wc -c < /proc/1/environ; "
+                       "(echo x >> /proc/1/exe) 2>/dev/null && echo wrote || echo refused")
+    finally:
+        del os.environ["NSRUN_SECRET_FOR_TEST"]
+    exe, env_len, write = r.stdout.splitlines()
+    assert exe.startswith("/memfd:nsrun-init") and env_len.strip() == "0" and write == "refused"
+
+
+def test_the_exec_socket_refuses_processes_inside_the_launch(rootfs):
+    """The init serves its listening exec socket only to peers outside its PID namespace: a
+    process inside (here a host python joined to the launch's PID namespace) is disconnected."""
+    import ctypes
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with nsrun.spawn(["sleep", "1000"], rootfs=rootfs) as p:
+        pidfd = os.pidfd_open(p.pid)
+        fd = libc.syscall(438, pidfd, 4, 0)  # pidfd_getfd(pidfd, LISTEN_FD, 0)
+        os.close(pidfd)
+        assert fd >= 0, os.strerror(ctypes.get_errno())
+        with socket.socket(fileno=fd) as listening:
+            name = listening.getsockname()
+        probe = (
+            "import socket, sys\n"
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+            "s.connect(b'\\0' + bytes.fromhex(sys.argv[1]))\n"
+            "s.settimeout(1)\n"
+            "try:\n"
+            "    print(repr(s.recv(100)))\n"
+            "except OSError as e:\n"
+            "    print(type(e).__name__)\n"
+        )
+        assert isinstance(name, bytes) and name[:1] == b"\0"  # an abstract name
+        arg = name[1:].hex()
+        inside = subprocess.run(["nsenter", "-t", str(p.pid), "-p", "--", sys.executable, "-c", probe, arg],
+                                capture_output=True, text=True, timeout=20)
+        assert inside.stdout.strip() in ("b''", "ConnectionResetError"), inside
+        outside = subprocess.run([sys.executable, "-c", probe, arg], capture_output=True, text=True, timeout=20)
+        assert outside.stdout.strip() == "TimeoutError" or "timed out" in outside.stdout, outside  # accepted, waits for a request

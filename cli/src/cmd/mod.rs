@@ -2,6 +2,7 @@
 
 mod boot;
 mod enter;
+mod exec;
 mod link;
 mod ls;
 mod netns;
@@ -20,6 +21,7 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Boot(a) => boot::boot(a),
         Cmd::Run(a) => run::run(a),
         Cmd::Enter(a) => enter::enter(a),
+        Cmd::Exec(a) => exec::exec(a),
         Cmd::Ls(a) => ls::ls(a),
         Cmd::Netns(c) => netns::netns(c),
         Cmd::Same { a, b } => same::same(&a, &b),

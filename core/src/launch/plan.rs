@@ -267,6 +267,8 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
 
     let mut clone_flags: c_int = 0;
     let mut joins = Vec::new();
+    // The time namespace is entered by the init (see wire::Config::time_fd).
+    let new_time = matches!(l.namespace_mode(Kind::Time), NsMode::New);
     // Join order as nsenter(1): user first (rejected above with a new user ns), mnt last.
     for k in [
         Kind::User,
@@ -275,7 +277,6 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         Kind::Uts,
         Kind::Net,
         Kind::Pid,
-        Kind::Time,
         Kind::Mnt,
     ] {
         match l.namespace_mode(k) {
@@ -328,6 +329,11 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     // SAFETY: just created, owned here.
     let parent_pidfd = hold(high(unsafe { OwnedFd::from_raw_fd(parent_pidfd) })?);
 
+    // Moved high like the others: the launch child puts the init's descriptors at 3 and 4.
+    let time_fd = match l.namespace_mode(Kind::Time) {
+        NsMode::Join(ns) => hold(high(ns)?),
+        _ => -1,
+    };
     let user = if new_user {
         // Placeholders: the intermediate child replaces them (in its own descriptor table)
         // with the pipes it creates, so the launcher never holds a pipe end that would keep
@@ -352,7 +358,7 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     let may_setgroups = !new_user || euid() == 0;
 
     let mut control = None;
-    let next = if !l.init && l.boot.is_none() {
+    let next = if !l.init && l.boot.is_none() && !new_time && time_fd < 0 {
         let mut env_ptrs: Vec<*const c_char> = env_c.iter().map(|e| e.as_ptr()).collect();
         env_ptrs.push(std::ptr::null());
         Next::Direct(Direct {
@@ -395,6 +401,8 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
             null_fd: null,
             control_fd: control_init,
             listen_fd: if listen >= 0 { wire::LISTEN_FD } else { -1 },
+            time_fd,
+            new_time,
             payload: Program {
                 argv: bytes(&l.argv),
                 env: env_c.iter().map(|e| e.as_bytes().to_vec()).collect(),
@@ -413,6 +421,9 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         inherit.extend(pass.iter().map(|(fd, _)| *fd));
         if control_init >= 0 {
             inherit.push(control_init);
+        }
+        if time_fd >= 0 {
+            inherit.push(time_fd);
         }
         Next::Init(InitExec {
             image,

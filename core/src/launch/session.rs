@@ -82,7 +82,17 @@ impl ExecCommand {
 
     /// uid and gid inside (default: the launch's).
     pub fn user(&mut self, uid: u32, gid: u32) -> &mut Self {
+        self.uid(uid).gid(gid)
+    }
+
+    /// uid inside (default: the launch's).
+    pub fn uid(&mut self, uid: u32) -> &mut Self {
         self.uid = Some(uid);
+        self
+    }
+
+    /// gid inside (default: the launch's).
+    pub fn gid(&mut self, gid: u32) -> &mut Self {
         self.gid = Some(gid);
         self
     }
@@ -284,6 +294,21 @@ impl ExecChild {
     /// SIGKILL.
     pub fn kill(&self) -> Result<()> {
         self.send_signal(libc::SIGKILL)
+    }
+
+    /// SIGTERM, then SIGKILL if it has not ended after `grace`.
+    pub fn stop(&mut self, grace: Duration) -> Result<ExitStatus> {
+        if let Some(s) = self.status {
+            return Ok(s);
+        }
+        self.send_signal(libc::SIGTERM)?;
+        if let Some(s) = self.wait(Some(grace))? {
+            return Ok(s);
+        }
+        self.kill()?;
+        Ok(self
+            .wait(None)?
+            .expect("wait without timeout returns a status"))
     }
 
     /// A handle that can signal the command from another thread while this one waits.

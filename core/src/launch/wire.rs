@@ -366,6 +366,11 @@ pub struct Config {
     pub control_fd: i32,
     /// -1, or [`LISTEN_FD`].
     pub listen_fd: i32,
+    /// A time namespace to join (-1: none). A process sharing its memory cannot enter one
+    /// (setns gives EUSERS, clone with CLONE_VM keeps the old one), so the init does it.
+    pub time_fd: i32,
+    /// A new time namespace, made by the init (unshare, then join its time_for_children).
+    pub new_time: bool,
     pub payload: Program,
     pub boot: Option<Vec<Vec<u8>>>,
     pub shutdown: Option<Vec<Vec<u8>>>,
@@ -387,7 +392,9 @@ impl Config {
             .i32(self.err_fd)
             .i32(self.null_fd)
             .i32(self.control_fd)
-            .i32(self.listen_fd);
+            .i32(self.listen_fd)
+            .i32(self.time_fd)
+            .bool(self.new_time);
         self.payload.put(&mut w);
         w.opt_list(self.boot.as_deref())
             .opt_list(self.shutdown.as_deref());
@@ -413,6 +420,8 @@ impl Config {
             null_fd: r.i32()?,
             control_fd: r.i32()?,
             listen_fd: r.i32()?,
+            time_fd: r.i32()?,
+            new_time: r.bool()?,
             payload: Program::get(&mut r)?,
             boot: r.opt_list()?,
             shutdown: r.opt_list()?,
