@@ -94,7 +94,7 @@ test-c: stage rootfs
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2
 test-python: python stage rootfs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security
 
 ## test: everything CI runs
 test: deps lint rootfs test-rust test-c test-python

@@ -68,6 +68,10 @@ pub struct BootArgs {
     /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
     #[arg(long)]
     pub privileged: bool,
+    /// Container root is not host root: a user namespace (ids 0-65535 inside are host ids
+    /// 0x60000000-) and the rootfs mounted idmapped.
+    #[arg(long)]
+    pub userns: bool,
     /// The program (default: an interactive /bin/sh -i).
     #[arg(last = true)]
     pub cmd: Vec<OsString>,

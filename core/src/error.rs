@@ -264,8 +264,8 @@ fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>)
                 .into()
         }
         (Stage::CheckRootfs, Errno::ENOENT, _) => {
-            "does not exist (mount points are never created on the host's own tree): refused \
-             before anything is mounted"
+            "no such file or directory (nsrun creates no such mount point): refused before \
+             anything is mounted"
                 .into()
         }
         (_, e, _) => e.desc().into(),

@@ -322,6 +322,7 @@ def spawn(
     host_dev: bool = False,
     proc_sys_writable: bool = False,
     privileged: bool = False,
+    userns: bool = False,
     start_timeout: Optional[float] = None,
     text: bool = False,
     encoding: Optional[str] = None,
@@ -360,6 +361,7 @@ def spawn(
         host_dev=host_dev,
         proc_sys_writable=proc_sys_writable,
         privileged=privileged,
+        userns=userns,
         start_timeout=start_timeout,
     )
     return Process(_spawn(args, options), args, text, encoding, errors)

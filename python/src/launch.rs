@@ -235,6 +235,7 @@ pub struct SpawnOptions<'py> {
     host_dev: bool,
     proc_sys_writable: bool,
     privileged: bool,
+    userns: bool,
     /// Seconds the start (the boot command above all) may take, or None.
     start_timeout: Option<f64>,
 }
@@ -340,7 +341,8 @@ impl SpawnOptions<'_> {
             .interactive(self.interactive)
             .host_dev(self.host_dev)
             .proc_sys_writable(self.proc_sys_writable)
-            .privileged(self.privileged);
+            .privileged(self.privileged)
+            .userns(self.userns);
         Ok(l)
     }
 }

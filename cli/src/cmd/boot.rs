@@ -59,7 +59,8 @@ pub fn boot(a: BootArgs) -> Res<u8> {
     let mut l = Launch::new(argv);
     l.rootfs(&a.rootfs)
         .interactive(interactive)
-        .privileged(a.privileged);
+        .privileged(a.privileged)
+        .userns(a.userns);
     let (boot, shutdown) = boot_commands(&a, &a.rootfs);
     if let Some(b) = boot {
         l.boot(b);

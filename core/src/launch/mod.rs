@@ -21,6 +21,7 @@
 
 mod child;
 mod handle;
+mod idmap;
 mod image;
 mod isolate;
 mod options;
@@ -85,6 +86,7 @@ impl Launch {
             proc_sys_writable: false,
             private_propagation: false,
             privileged: false,
+            userns: false,
         }
     }
 
@@ -258,6 +260,27 @@ impl Launch {
     /// namespace), mknod of block devices is refused, and runc's masked paths are masked.
     pub fn privileged(&mut self, yes: bool) -> &mut Self {
         self.privileged = yes;
+        self
+    }
+
+    /// With `true`, container root is not host root: a new user namespace maps ids 0..65536
+    /// inside to host ids 0x60000000.. ([`idmap`]), and the rootfs is mounted idmapped through
+    /// the same mapping, so its files (owned by host root) belong to root inside and a rootfs
+    /// runs unchanged. Root inside then has capabilities over the launch's own namespaces
+    /// only: host files outside the rootfs (bind sources included) are read as their other
+    /// users see them, /sys and /proc/sys belong to an unmapped owner. Needs a rootfs on a
+    /// filesystem that supports idmapped mounts (ext4, xfs, btrfs, tmpfs; Linux 5.12+) and no
+    /// joined namespace.
+    pub fn userns(&mut self, yes: bool) -> &mut Self {
+        self.userns = yes;
+        if yes {
+            let map = vec![IdMap {
+                inside: 0,
+                outside: idmap::HOST_BASE,
+                count: idmap::COUNT,
+            }];
+            self.id_maps(map.clone(), map);
+        }
         self
     }
 

@@ -98,6 +98,7 @@ pub struct Launch {
     pub(crate) proc_sys_writable: bool,
     pub(crate) private_propagation: bool,
     pub(crate) privileged: bool,
+    pub(crate) userns: bool,
 }
 
 impl Launch {

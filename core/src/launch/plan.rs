@@ -56,6 +56,12 @@ pub(crate) enum Action {
     ReadOnlyRecursive,
     /// Check, before anything is mounted, that the target is what [`MountStep::expect`] says.
     Check,
+    /// Attach this detached mount tree (open_tree(OPEN_TREE_CLONE) by the launcher) at the
+    /// target with move_mount(2): a bind whose source the launch's own root may not reach
+    /// (user-namespace launches).
+    MoveTree {
+        tree: RawFd,
+    },
     /// Hide the target as runc does: a file gets the null device nsrun made in the launch's
     /// /dev bound over it (opened by descriptor and verified 1:3, never a path the rootfs
     /// controls), a directory an empty read-only tmpfs.
@@ -97,6 +103,9 @@ pub(crate) struct MountStep {
 
 pub(crate) struct MountPlan {
     pub propagation: c_ulong,
+    /// With [`Launch::userns`](super::Launch::userns): the detached idmapped copy of the
+    /// rootfs, moved onto the rootfs path instead of binding it onto itself (-1: none).
+    pub idmapped_root: RawFd,
     pub rootfs: Option<CString>,
     pub steps: Vec<MountStep>,
 }
@@ -154,7 +163,7 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    fn new() -> Result<Stack> {
+    pub(crate) fn new() -> Result<Stack> {
         let len = STACK_SIZE + 4096;
         // SAFETY: an anonymous private mapping; checked for MAP_FAILED below.
         let base = unsafe {
@@ -297,7 +306,29 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?,
     )?);
     let mount = if new(Kind::Mnt) {
-        Some(mount_plan(l, net_private, new(Kind::Pid))?)
+        let mut m = mount_plan(l, net_private, new(Kind::Pid))?;
+        if let (true, Some(rootfs)) = (l.userns, &l.rootfs) {
+            let userns = super::idmap::mapped_userns()?;
+            m.idmapped_root = hold(high(super::idmap::idmapped_tree(rootfs, &userns)?)?);
+            // Bind sources are cloned here, by the launcher: root inside (an unmapped host
+            // id) may not be able to reach them by path.
+            for step in &mut m.steps {
+                if let (
+                    Stage::MountBind,
+                    Action::Mount {
+                        source: Some(src), ..
+                    },
+                ) = (step.stage, &step.action)
+                {
+                    let path = Path::new(OsStr::from_bytes(src.as_bytes()));
+                    let tree = super::idmap::clone_tree(path)?;
+                    step.action = Action::MoveTree {
+                        tree: hold(high(tree)?),
+                    };
+                }
+            }
+        }
+        Some(m)
     } else {
         None
     };
@@ -1026,6 +1057,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
         }
     }
     Ok(MountPlan {
+        idmapped_root: -1,
         propagation: MS_REC
             | if l.private_propagation {
                 MS_PRIVATE
@@ -1055,6 +1087,12 @@ fn validate(l: &Launch) -> Result<()> {
     }
     if l.hostname.is_some() && !new(Kind::Uts) {
         return Err(invalid("hostname", "needs a new uts namespace"));
+    }
+    if l.userns && l.rootfs.is_none() {
+        return Err(invalid(
+            "userns",
+            "needs a rootfs (it is mounted idmapped; the host's own tree cannot be)",
+        ));
     }
     if l.shutdown.is_some() && !l.init {
         return Err(invalid("shutdown", "needs the init (init=true)"));

@@ -46,6 +46,7 @@ pub(crate) extern "C" fn user_entry(arg: *mut c_void) -> c_int {
 
 fn run(plan: &Plan) -> ! {
     // SAFETY: every call is an async-signal-safe system call (sigaction, close_range, prctl,
+    // setresuid, setresgid,
     // poll, read, setns, sethostname, dup2, _exit); pointers are to the plan's NUL-terminated
     // data or to stack values.
     unsafe {
@@ -80,6 +81,11 @@ fn run(plan: &Plan) -> ! {
             if libc::read(u.go_r, (&mut b as *mut u8).cast(), 1) != 1 {
                 libc::_exit(SETUP_FAILED);
             }
+            // Become root of the new user namespace where 0 is mapped (our host ids are not
+            // mapped when the maps shift them, and files we create must get mapped owners).
+            // Bare system calls: glibc's wrappers signal every thread it believes exists.
+            libc::syscall(libc::SYS_setresgid, 0, 0, 0);
+            libc::syscall(libc::SYS_setresuid, 0, 0, 0);
         }
         for (fd, nstype) in &plan.joins {
             if libc::setns(*fd, *nstype) != 0 {

@@ -105,6 +105,24 @@ fn checked(root: c_int, root_id: (u64, u64), target: &CStr, expect: Expect) -> c
     fd
 }
 
+/// move_mount(2) of the detached tree `tree` onto the directory or file `onto` (both
+/// descriptors).
+fn move_tree(tree: c_int, onto: c_int) -> c_int {
+    const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+    // SAFETY: move_mount is a plain system call on two descriptors and empty paths.
+    unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            onto,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        ) as c_int
+    }
+}
+
 /// The null device nsrun made in the launch's /dev (or, without one, /dev/null of this mount
 /// namespace), opened by descriptor inside the root and verified to be the character device
 /// 1:3: a mask is never a path the rootfs could have replaced (CVE-2025-31133). -1 with errno
@@ -200,6 +218,7 @@ fn create_entry(dir: c_int, name: &CStr, action: &Action) -> c_int {
             | Action::BindSelf { .. }
             | Action::ReadOnlyRecursive
             | Action::Check
+            | Action::MoveTree { .. }
             | Action::Mask => -1,
         }
     }
@@ -251,17 +270,38 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
             fail(plan, Stage::MountPropagation, b"/", SETUP_FAILED);
         }
         let root_path = m.rootfs.as_deref().unwrap_or(c"/");
-        if m.rootfs.is_some() {
+        if m.idmapped_root >= 0 {
+            // The launcher's idmapped copy of the rootfs is attached on top of / (a path any
+            // process may look up; the rootfs path may be out of reach of root in the new
+            // user namespace). The root switch then pivots to it by descriptor.
+            if libc::syscall(
+                libc::SYS_move_mount,
+                m.idmapped_root,
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                slash,
+                0x4, // MOVE_MOUNT_F_EMPTY_PATH
+            ) != 0
+            {
+                fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
+            }
+        } else if m.rootfs.is_some() {
             // pivot_root needs the new root to be a mount point.
             let r = root_path.as_ptr();
             if libc::mount(r, r, null(), libc::MS_BIND | libc::MS_REC, null()) != 0 {
                 fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
             }
         }
-        let root = libc::open(
-            root_path.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        );
+        // The root by descriptor: the idmapped tree's own (its path may not be reachable by
+        // root of the new user namespace), else the rootfs path's.
+        let root = if m.idmapped_root >= 0 {
+            m.idmapped_root
+        } else {
+            libc::open(
+                root_path.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
         if root < 0 {
             fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
         }
@@ -275,6 +315,7 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
             let target = step.target.as_c_str();
             let ok = match &step.action {
                 Action::Check
+                | Action::MoveTree { .. }
                 | Action::Mount { .. }
                 | Action::BindSelf { .. }
                 | Action::ReadOnlyRecursive
@@ -326,6 +367,7 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
                                 }
                             }
                             Action::ReadOnlyRecursive => set_read_only(fd, true),
+                            Action::MoveTree { tree } => move_tree(*tree, fd),
                             Action::Mask => mask(fd, root, root_id, &mut null_fd),
                             _ => 0,
                         };
