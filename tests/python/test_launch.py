@@ -258,8 +258,9 @@ def test_error_rootfs_missing(tmp_path):
 def test_error_no_proc_directory(rootfs_copy):
     os.rmdir(rootfs_copy / "proc")
     e = _launch_error(rootfs=rootfs_copy)
-    assert (e.stage, e.errno, e.filename) == ("mount-proc", 2, "/proc")
-    assert "no such file or directory in the rootfs" in str(e)
+    # Refused before anything is mounted.
+    assert (e.stage, e.errno, e.filename) == ("check-rootfs", 2, "/proc")
+    assert "no such file or directory" in str(e) and "before anything is mounted" in str(e)
 
 
 def test_error_program_not_found_and_not_executable(rootfs):
@@ -276,7 +277,8 @@ def test_error_program_not_found_and_not_executable(rootfs):
 def test_error_mount_that_fails(rootfs, tmp_path):
     # The source vanishes between the check and the mount: use a socket, which cannot be bound over a dir.
     e = _launch_error(rootfs=rootfs, mounts=[("/proc/self/ns/net", "/tmp")])
-    assert e.stage == "mount-bind" and e.filename == "/tmp"
+    # A file cannot be bound over a directory: refused before anything is mounted.
+    assert e.stage == "check-rootfs" and e.filename == "/tmp" and "is a directory" in str(e)
     with pytest.raises(FileNotFoundError):
         nsrun.run(["/bin/true"], rootfs=rootfs, mounts=[(tmp_path / "missing", "/mnt")])
 
@@ -435,8 +437,9 @@ def test_only_stdio_and_passed_fds_inside(rootfs, tmp_path):
     os.write(w_fd, b"passed\n")
     os.close(w_fd)
     try:
+        # privileged: reading the init's descriptors needs CAP_SYS_PTRACE, dropped by default.
         r = sh(rootfs, "ls /proc/self/fd; echo ---; for f in /proc/1/fd/*; do readlink $f; done",
-               stdin=nsrun.DEVNULL, check=True)
+               stdin=nsrun.DEVNULL, check=True, privileged=True)
         mine, init = r.stdout.split("---")
         assert sorted(int(x) for x in mine.split()) == [0, 1, 2, 3]  # 3: ls's own directory fd
         # The init holds stdio, /dev/null (stdin for the shutdown command), its two exec sockets
@@ -666,8 +669,10 @@ def test_exec_from_threads_into_several_launches(rootfs):
 def test_the_init_is_sealed_and_has_no_environment(rootfs):
     os.environ["NSRUN_SECRET_FOR_TEST"] = "leak"
     try:
+        # privileged: with every capability, CAP_SYS_PTRACE included, it is still sealed.
         r = sh(rootfs, "readlink /proc/1/exe; wc -c < /proc/1/environ; "
-                       "(echo x >> /proc/1/exe) 2>/dev/null && echo wrote || echo refused")
+                       "(echo x >> /proc/1/exe) 2>/dev/null && echo wrote || echo refused",
+               privileged=True)
     finally:
         del os.environ["NSRUN_SECRET_FOR_TEST"]
     exe, env_len, write = r.stdout.splitlines()
