@@ -4,7 +4,15 @@ SHELL := /bin/bash
 
 VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 STAGE     := $(CURDIR)/build
+# Cargo's output directory: $CARGO_TARGET_DIR when set, as cargo itself does.
+TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))
+RELEASE   := $(TARGET_DIR)/release
+# Install locations (GNU names); `make install` puts each file under $(DESTDIR) + these.
 PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 VENV      := $(CURDIR)/.venv
 PY        := $(VENV)/bin/python
 CARGO     ?= cargo
@@ -15,10 +23,13 @@ export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
 # Debian packages the build and tests use: command -> package.
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
-PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db
+# What libnsrun.a needs (rustc --print native-static-libs), with the static unwinder gcc_eh
+# in place of libgcc_s so that `cc -static` links too.
+PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: build deps venv stage python header lint test test-rust test-c test-python test-repeat demo bench install clean rootfs
+.PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
+	install install-files uninstall test-install publish-check wheel wheel-check clean rootfs man doc
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -36,18 +47,27 @@ $(VENV)/.ready: python/requirements-dev.txt
 	touch $@
 
 ## build: the Rust workspace in release mode, staged as an install tree under build/
-build: stage
+build: stage man
 
-stage:
+cargo-build:
 	$(CARGO) build --release --workspace
-	mkdir -p $(STAGE)/lib/pkgconfig $(STAGE)/include $(STAGE)/bin
-	cp -f target/release/libnsrun.so $(STAGE)/lib/libnsrun.so.0
-	ln -sf libnsrun.so.0 $(STAGE)/lib/libnsrun.so
-	cp -f target/release/libnsrun.a $(STAGE)/lib/libnsrun.a
-	cp -f include/nsrun.h $(STAGE)/include/nsrun.h
-	cp -f target/release/nsrun $(STAGE)/bin/nsrun
-	sed -e 's|@PREFIX@|$(STAGE)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
-	  capi/nsrun.pc.in > $(STAGE)/lib/pkgconfig/nsrun.pc
+
+# The staged tree is `make install` with PREFIX=build/ (the tests build against it).
+stage: cargo-build
+	@$(MAKE) --no-print-directory install-files DESTDIR= PREFIX=$(STAGE) BINDIR=$(STAGE)/bin \
+	  LIBDIR=$(STAGE)/lib INCLUDEDIR=$(STAGE)/include PKGCONFIGDIR=$(STAGE)/lib/pkgconfig
+
+## man: man pages (nsrun.1, nsrun-CMD.1 per subcommand) and bash/zsh/fish completions, generated
+## from the CLI's clap definition and staged under build/share for `make install`
+SHARE := $(STAGE)/share
+man:
+	$(CARGO) build --release -q -p nsrun-cli
+	rm -rf $(SHARE)/man/man1
+	$(CARGO) run --release -q -p nsrun-cli -- man $(SHARE)/man/man1
+	mkdir -p $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
+	$(CARGO) run --release -q -p nsrun-cli -- completions bash > $(SHARE)/bash-completion/completions/nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions zsh > $(SHARE)/zsh/site-functions/_nsrun
+	$(CARGO) run --release -q -p nsrun-cli -- completions fish > $(SHARE)/fish/vendor_completions.d/nsrun.fish
 
 ## python: build the extension and install the package into .venv
 python: venv
@@ -56,6 +76,10 @@ python: venv
 ## header: regenerate include/nsrun.h from capi (commit the result)
 header:
 	NSRUN_BLESS=1 $(CARGO) test -q -p nsrun-capi --test header
+
+## doc: the workspace's rustdoc with warnings as errors (core's missing_docs is held by `make lint`)
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps -q
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -80,24 +104,27 @@ test-c: stage rootfs
 	g++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only -x c++ include/nsrun.h
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_ns.c -o $(STAGE)/tests/test_ns \
 	  $$(pkg-config --libs nsrun) -lpthread
-	$(CC) -std=c11 -Wall -Wextra -Werror $$(pkg-config --cflags nsrun) tests/c/test_static.c \
-	  -o $(STAGE)/tests/test_static $(STAGE)/lib/libnsrun.a $(PRIVATE_LIBS)
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_launch.c -o $(STAGE)/tests/test_launch \
 	  $$(pkg-config --libs nsrun)
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_link.c -o $(STAGE)/tests/test_link \
 	  $$(pkg-config --libs nsrun)
+	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_bad_inputs.c -o $(STAGE)/tests/test_bad_inputs \
+	  $$(pkg-config --libs nsrun)
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_link
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
-	$(STAGE)/tests/test_static
+	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_bad_inputs
+	tests/c/link_modes.sh
 
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2
-test-python: python stage rootfs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security
+# tests/python/test_wheel.py installs the manylinux wheel `make wheel` builds (before the suites
+# run: a maturin build beside the suites' own cargo builds would race on target/).
+test-python: python stage rootfs wheel
+	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security
 
 ## test: everything CI runs
-test: deps lint rootfs test-rust test-c test-python
+test: deps lint doc rootfs test-rust test-c test-python test-install publish-check wheel-check
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or
@@ -120,14 +147,63 @@ bench: deps python rootfs
 	$(PY) bench/bench_launch.py
 	$(PY) bench/bench_link.py
 
-install: stage
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 0755 $(STAGE)/lib/libnsrun.so.0 $(DESTDIR)$(PREFIX)/lib/libnsrun.so.0
-	ln -sf libnsrun.so.0 $(DESTDIR)$(PREFIX)/lib/libnsrun.so
-	install -m 0644 $(STAGE)/lib/libnsrun.a $(DESTDIR)$(PREFIX)/lib/libnsrun.a
-	install -m 0644 include/nsrun.h $(DESTDIR)$(PREFIX)/include/nsrun.h
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|' \
-	  capi/nsrun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/nsrun.pc
+## install: PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib (also BINDIR, INCLUDEDIR, PKGCONFIGDIR):
+## the nsrun command, libnsrun.so.0 (+ the libnsrun.so link), libnsrun.a, nsrun.h, nsrun.pc and
+## nsrun-static.pc. `make uninstall` with the same variables removes exactly these files.
+INSTALLED = $(BINDIR)/nsrun $(LIBDIR)/libnsrun.so.0 $(LIBDIR)/libnsrun.so $(LIBDIR)/libnsrun.a \
+	    $(INCLUDEDIR)/nsrun.h $(PKGCONFIGDIR)/nsrun.pc $(PKGCONFIGDIR)/nsrun-static.pc
+# Paths in the .pc files: relative to ${prefix} where they are under it (pkg-config --define-prefix).
+pc_path = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))|' \
+	  -e 's|@INCLUDEDIR@|$(call pc_path,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
+	  -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|'
+
+install: cargo-build
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(RELEASE)/nsrun $(DESTDIR)$(BINDIR)/nsrun
+	install -m 0755 $(RELEASE)/libnsrun.so $(DESTDIR)$(LIBDIR)/libnsrun.so.0
+	ln -sfn libnsrun.so.0 $(DESTDIR)$(LIBDIR)/libnsrun.so
+	install -m 0644 $(RELEASE)/libnsrun.a $(DESTDIR)$(LIBDIR)/libnsrun.a
+	install -m 0644 include/nsrun.h $(DESTDIR)$(INCLUDEDIR)/nsrun.h
+	$(PC_SED) capi/nsrun.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun.pc
+	$(PC_SED) capi/nsrun-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun-static.pc
+
+## uninstall: removes the files `make install` put there (directories stay, as with automake)
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+## test-install: install into a temporary DESTDIR, check every file, build and run C programs
+## against the installed .pc files (shared, nsrun-static, -static), run nsrun, uninstall
+test-install: cargo-build
+	tests/install.sh
+
+## wheel: the sdist (build/wheels/nsrun-VERSION.tar.gz), and the manylinux2014 wheel built from it
+## with zig (maturin --zig: glibc 2.17 symbols, no docker); its own target dir keeps target/release
+WHEELS := $(STAGE)/wheels
+wheel: $(VENV)/.wheel-ready
+	rm -rf $(WHEELS) && mkdir -p $(WHEELS)/src
+	cd python && $(VENV)/bin/maturin sdist -o $(WHEELS)
+	@# -m: the sdist's timestamps are fixed (reproducible), so give the files fresh ones or cargo
+	@# would reuse an old build of nsrun's own crates from $(TARGET_DIR)/wheel.
+	tar -xzmf $(WHEELS)/nsrun-$(VERSION).tar.gz -C $(WHEELS)/src
+	cd $(WHEELS)/src/nsrun-$(VERSION) && PATH=$(VENV)/bin:$$PATH CARGO_TARGET_DIR=$(TARGET_DIR)/wheel \
+	  $(VENV)/bin/maturin build -q --release --zig --compatibility manylinux2014 -o $(WHEELS)
+	rm -rf $(WHEELS)/src
+$(VENV)/.wheel-ready: $(VENV)/.ready python/requirements-wheel.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r python/requirements-wheel.txt
+	touch $@
+
+## wheel-check: sdist contents, wheel tag (auditwheel), glibc symbols, METADATA, a clean-venv install
+wheel-check: wheel
+	$(PY) tests/wheel_check.py $(WHEELS)
+
+## publish-check: `cargo publish --dry-run` for the crates.io crates (nsrun, nsrun-cli)
+PUBLISHED_CRATES := nsrun nsrun-cli
+publish-check:
+	tests/publish_check.sh $(PUBLISHED_CRATES)
 
 clean:
 	$(CARGO) clean

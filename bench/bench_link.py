@@ -38,9 +38,7 @@ def build_nsrun(tag):
         nsrun.link.set_up("lo", ns=h[k])
     for k, gw in ROUTES:
         nsrun.link.add_route("default", via=gw, ns=h[k])
-    with h["B"].enter():
-        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
-            f.write("1")
+    nsrun.sysctl.set(h["B"], "net.ipv4.ip_forward", 1)
     for k in "ABC":
         h[k].close()
         nsrun.netns.delete(ns[k])

@@ -9,10 +9,25 @@ conditions (netns teardown in the kernel is asynchronous and slows whatever runs
 The deletes are interleaved the same way. Best of ROUNDS rounds. Prints seconds and ratios.
 
     .venv/bin/python bench/bench_netns.py [N] [ROUNDS]      (as root; make bench)
+
+Scale (issue 13 item 8): does an add, open or delete cost more when many namespaces exist?
+
+    .venv/bin/python bench/bench_netns.py scale [TOTAL]      (TOTAL 10000 by default)
+
+creates TOTAL namespaces in ten deciles; in each decile the four tools (C floor, nsrun Rust,
+nsrun Python, ip -batch) take turns, each adding TOTAL/40 and then opening what it just added,
+so every tool works at the same population. Each tool's share of a decile runs in chunks of 50
+(turns rotate); the figure is the median chunk, so a burst of load from elsewhere on the machine
+(or the kernel's asynchronous teardown of deleted namespaces) does not decide it. Then the deciles are deleted the same way, from TOTAL
+down to 0. Prints, per decile, the C floor in µs per namespace and every other tool as a ratio to
+it, and each tool's last decile / first decile. C and Rust time themselves (no exec in the
+figure); Python times its own loop; ip -batch is timed with its exec (one per TOTAL/40 names).
+Everything it creates is deleted, also when interrupted.
 """
 
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,8 +36,9 @@ import time
 import nsrun
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+SCALE = sys.argv[1:2] == ["scale"]
+N = int(sys.argv[1]) if len(sys.argv) > 1 and not SCALE else 1000
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 and not SCALE else 2
 ENTER_N = 100_000
 PAUSE = 10
 CHUNK = 100
@@ -155,6 +171,80 @@ def main():
           f"nsrun Python / C = {base / per['C (open+setns+setns+close)']:.2f}x   (target: nsrun Python < 20 µs)")
 
 
+SCALE_TOOLS = ["C floor", "nsrun Rust", "nsrun Python", "ip -batch"]
+SCALE_CHUNK = 50
+# The kernel tears a deleted netns down asynchronously, on the same CPUs: pause after each delete
+# chunk so that one tool's teardown is not counted in the next tool's figure.
+DEL_PAUSE = 0.25
+
+
+def scale_op(tool, op, prefix, n):
+    """Seconds `tool` takes to add / open / del names PREFIX-0 … PREFIX-(n-1)."""
+    if tool == "C floor":
+        return float(subprocess.run([str(CBIN), op, str(n), prefix], check=True, capture_output=True, text=True).stdout)
+    if tool == "nsrun Rust":
+        return float(subprocess.run([str(RUST), op, str(n), prefix], check=True, capture_output=True, text=True).stdout)
+    names = [f"{prefix}-{i}" for i in range(n)]
+    if tool == "nsrun Python":
+        fn = {"add": nsrun.netns.add, "open": nsrun.netns.open, "del": nsrun.netns.delete}[op]
+        t0 = time.perf_counter()
+        for name in names:
+            fn(name)
+        return time.perf_counter() - t0
+    if op == "open":
+        return None  # ip has no "open"
+    with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as f:
+        f.writelines(f"netns {op} {name}\n" for name in names)
+    try:
+        return timed_cmd(["ip", "-batch", f.name])
+    finally:
+        os.unlink(f.name)
+
+
+def scale(total):
+    build()
+    per = total // 10 // len(SCALE_TOOLS)  # per tool per decile
+    chunks = max(1, per // SCALE_CHUNK)
+    size = per // chunks
+    t = {}  # (op, decile, tool) -> median over the decile's chunks of µs per namespace
+    name = lambda d, k, tool: f"nsrun-bench-{os.getpid()}-s{d}-{k}-{SCALE_TOOLS.index(tool)}"
+
+    def turns(op, d):
+        """Every tool runs `chunks` chunks of decile d, taking turns (who goes first rotates)."""
+        got = {tool: [] for tool in SCALE_TOOLS}
+        for k in range(chunks):
+            r = (d + k) % len(SCALE_TOOLS)
+            for tool in SCALE_TOOLS[r:] + SCALE_TOOLS[:r]:
+                sec = scale_op(tool, op, name(d, k, tool), size)
+                if op == "del":
+                    time.sleep(DEL_PAUSE)
+                if sec is not None:
+                    got[tool].append(sec / size * 1e6)
+        for tool, v in got.items():
+            if v:
+                t[op, d, tool] = statistics.median(v)
+
+    for d in range(10):
+        turns("add", d)
+        turns("open", d)
+    existing = len(os.listdir(nsrun.netns.RUN_DIR))
+    for d in range(10):
+        turns("del", d)
+    per = f"{per} per tool per decile in chunks of {size}, median chunk"
+    print(f"\nscale: {total} network namespaces, {per} ({existing} in /run/netns at the top)")
+    for op, what in (("add", "namespaces existing before the decile"), ("open", "namespaces existing"),
+                     ("del", "namespaces existing before the decile")):
+        tools = [x for x in SCALE_TOOLS if (op, 0, x) in t]
+        print(f"\n{op}: C floor in µs per namespace, the others as a ratio to it (target <= 1.2)")
+        print(f"{'decile':<8}{what:>40}{'C floor':>10}" + "".join(f"{x:>15}" for x in tools[1:]))
+        for d in range(10):
+            before = total * d // 10 if op == "add" else total * (d + 1) // 10 if op == "open" else total - total * d // 10
+            c = t[op, d, "C floor"]
+            print(f"{d + 1:<8}{before:>40}{c:>8.0f}µs" + "".join(f"{t[op, d, x] / c:>14.2f}x" for x in tools[1:]))
+        print(f"{'last decile / first decile, per tool':<48}{t[op, 9, 'C floor'] / t[op, 0, 'C floor']:>9.2f}x"
+              + "".join(f"{t[op, 9, x] / t[op, 0, x]:>14.2f}x" for x in tools[1:]))
+
+
 def cleanup():
     """Removes whatever an interrupted run left in /run/netns."""
     mine = f"nsrun-bench-{os.getpid()}-"
@@ -165,6 +255,11 @@ def cleanup():
 
 if __name__ == "__main__":
     try:
-        main()
+        if SCALE:
+            if os.geteuid() != 0:
+                sys.exit("run as root")
+            scale(int(sys.argv[2]) if len(sys.argv) > 2 else 10_000)
+        else:
+            main()
     finally:
         cleanup()

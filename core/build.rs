@@ -19,6 +19,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", manifest.join(f).display());
     }
     let image = out.join("nsrun-init");
+    // (`rustc` is also how `make lint` checks it; see the Makefile.)
     // Its own scratch directory: never the workspace's target directory.
     let scratch = out.join("init-build");
     std::fs::create_dir_all(&scratch).expect("create init build directory");
@@ -37,6 +38,8 @@ fn main() {
         .args(["-C", "opt-level=s"])
         .args(["-C", "panic=abort"])
         .args(["-C", "target-feature=+crt-static"])
+        // Not static-pie: no self-relocation at every start.
+        .args(["-C", "relocation-model=static"])
         .args(["-C", "strip=symbols"])
         .args(["-C", "codegen-units=1"])
         .args(["-C", "lto=fat"])

@@ -171,12 +171,68 @@ struct nsrun_link_info {
    */
   const char *const *addresses;
   size_t naddresses;
+  /**
+   * The bridge this interface is a member of, or NULL.
+   */
+  const char *master;
 };
 
 /**
  * Called once per interface by nsrun_link_list(); non-zero stops the walk.
  */
 typedef int (*nsrun_link_visit)(const struct nsrun_link_info *info, void *arg);
+
+/**
+ * One route, as nsrun_link_list_routes() reports it. Pointers are valid during the callback
+ * only; optional strings are NULL when absent.
+ */
+struct nsrun_route {
+  /**
+   * 4 or 6.
+   */
+  int family;
+  /**
+   * 254 main, 255 local.
+   */
+  uint32_t table;
+  /**
+   * "198.18.0.0/24", "fd00::/64" or "default".
+   */
+  const char *dst;
+  /**
+   * "198.18.1.1", or NULL.
+   */
+  const char *gateway;
+  /**
+   * Output interface, or NULL.
+   */
+  const char *dev;
+  /**
+   * "kernel", "boot", "static", … or a number.
+   */
+  const char *protocol;
+  /**
+   * "global", "link", "host", … or a number.
+   */
+  const char *scope;
+  /**
+   * "unicast", "local", "broadcast", …
+   */
+  const char *type_;
+  /**
+   * The metric; 0 when none is set.
+   */
+  uint32_t metric;
+  /**
+   * The preferred source address, or NULL.
+   */
+  const char *prefsrc;
+};
+
+/**
+ * Called once per route by nsrun_link_list_routes(); non-zero stops the walk.
+ */
+typedef int (*nsrun_route_visit)(const struct nsrun_route *route, void *arg);
 
 #ifdef __cplusplus
 extern "C" {
@@ -185,18 +241,28 @@ extern "C" {
 /**
  * The message of the last failed call on this thread ("" if none). Valid until the next failing
  * call on the same thread; never NULL.
+ *
+ * Errors (errno): none (never fails).
+ * Threads: per thread: each thread has its own last error.
  */
 const char *nsrun_last_error(void);
 
 /**
  * The library version, "MAJOR.MINOR.PATCH" (equals NSRUN_VERSION of the header it was built
  * with).
+ *
+ * Errors (errno): none (never fails).
+ * Threads: safe from any thread.
  */
 const char *nsrun_version(void);
 
 /**
  * Opens a namespace file (/proc/PID/ns/X, a persisted file, /proc/PID/fd/N) and checks it is a
  * namespace, of `kind` unless `kind` is 0. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL `path` NULL, not a namespace file (not on nsfs), or not of `kind`;
+ * ENOENT, EACCES, ELOOP, ENOTDIR… from open(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -205,17 +271,30 @@ int nsrun_ns_open(const char *path, int kind);
 
 /**
  * Opens the namespace of kind `kind` of process `pid`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; ENOENT no such process; EACCES/EPERM not
+ * allowed to inspect it (ptrace access mode).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_open_pid(pid_t pid, int kind);
 
 /**
  * Opens the calling thread's namespace of kind `kind`. Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL unknown `kind`; open(2)'s errno for /proc/thread-self/ns/X.
+ * Threads: the calling thread's namespace (/proc/thread-self), which may differ from other
+ * threads'.
  */
 int nsrun_ns_current(int kind);
 
 /**
  * Creates a new namespace of kind `kind`, held by the returned descriptor. The caller's own
  * namespaces are unchanged (safe from a multithreaded process).
+ *
+ * Errors (errno): EINVAL unknown `kind`; EPERM without CAP_SYS_ADMIN; ENOSPC namespace limit
+ * (/proc/sys/user/max_*_namespaces); EUSERS/ENOMEM from unshare(2).
+ * Threads: safe from a multithreaded process (mnt, user and pid are made in a helper); the
+ * caller's namespaces never change.
  */
 int nsrun_ns_create(int kind);
 
@@ -223,6 +302,11 @@ int nsrun_ns_create(int kind);
  * Bind-mounts the namespace `fd` onto `path` so it outlives every process. Fails with EEXIST
  * when `path` already holds a namespace (the message names it); removes a file it created if
  * the mount fails. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `path` NULL or `fd` not a namespace; EEXIST
+ * `path` already holds a namespace (the message names it); ENOENT parent directory missing;
+ * EPERM, EACCES, EBUSY from mount(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -232,6 +316,10 @@ int nsrun_ns_persist(int fd, const char *path);
 /**
  * Unmounts every namespace mount stacked on `path`, then removes the file. Fails with EINVAL
  * when `path` holds no namespace. Returns 0.
+ *
+ * Errors (errno): EINVAL `path` NULL or holds no namespace; ENOENT no such file; EPERM, EBUSY
+ * from umount2(2)/unlink(2).
+ * Threads: safe from any thread.
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.
@@ -243,16 +331,28 @@ int nsrun_ns_unpersist(const char *path);
  * Returns a new descriptor of the namespace the thread was in before: pass it to
  * nsrun_ns_enter() to go back, then close it. Mount and user namespaces cannot be entered from
  * a multithreaded process (EINVAL, with a message saying so).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace, not of `kind`, or a mnt/user
+ * namespace in a multithreaded process (the message says so); EPERM without CAP_SYS_ADMIN in
+ * the target's user namespace.
+ * Threads: moves the calling thread only (setns(2)); other threads stay where they are. pid
+ * and time namespaces change only what the thread's future children get.
  */
 int nsrun_ns_enter(int fd, int kind);
 
 /**
  * The kind of namespace `fd` (NSRUN_MNT … NSRUN_TIME).
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_kind(int fd);
 
 /**
  * Fills `*id` with the identity of namespace `fd`. Returns 0.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL `id` NULL or `fd` not a namespace.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `id` is NULL or points to writable memory for one `struct nsrun_ns_id`.
@@ -261,22 +361,37 @@ int nsrun_ns_id(int fd, struct nsrun_ns_id *id);
 
 /**
  * 1 if `a` and `b` are the same namespace, 0 if not, -1 on error.
+ *
+ * Errors (errno): EBADF `a` or `b` not open; EINVAL either is not a namespace.
+ * Threads: safe from any thread.
  */
 int nsrun_ns_same(int a, int b);
 
 /**
  * The parent of pid or user namespace `fd` (NS_GET_PARENT). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a pid or user namespace; EPERM the parent is
+ * outside the caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_parent(int fd);
 
 /**
  * The user namespace owning namespace `fd` (NS_GET_USERNS). Returns a new descriptor.
+ *
+ * Errors (errno): EBADF `fd` not open; EINVAL not a namespace; EPERM the owner is outside the
+ * caller's user namespace (ioctl_ns(2)).
+ * Threads: safe from any thread.
  */
 int nsrun_ns_owner(int fd);
 
 /**
  * Calls `visit` for every namespace (of `kind`, or all if 0) that a process is in or that is
  * bind-mounted on a file, like lsns(8). Returns 0, or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL or unknown `kind`; errno of reading /proc or
+ * /proc/self/mountinfo; or the callback's non-zero value, returned as is (errno untouched).
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -287,6 +402,11 @@ int nsrun_ns_list(int kind, nsrun_ns_visit visit, void *arg);
  * `ip netns add NAME`: creates a network namespace persisted as /run/netns/NAME (sharing
  * /run/netns as ip does). EEXIST if NAME already holds one. Returns a new descriptor of it.
  *
+ * Errors (errno): EINVAL `name` NULL, empty, `.`/`..`, containing '/', or over 255 bytes;
+ * EEXIST /run/netns/NAME already holds a namespace; EPERM without CAP_SYS_ADMIN; mount(2)'s
+ * errno.
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -294,6 +414,10 @@ int nsrun_netns_add(const char *name);
 
 /**
  * Opens /run/netns/NAME (made by nsrun or `ip netns add`). Returns a new descriptor.
+ *
+ * Errors (errno): EINVAL bad `name` (as for nsrun_netns_add()) or the file is not a network
+ * namespace; ENOENT no such netns.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
@@ -303,6 +427,10 @@ int nsrun_netns_open(const char *name);
 /**
  * `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
  *
+ * Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;
+ * EPERM, EBUSY from umount2(2).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `name` is NULL or a NUL-terminated string.
  */
@@ -311,6 +439,10 @@ int nsrun_netns_delete(const char *name);
 /**
  * Calls `visit` with each name in /run/netns that holds a network namespace, sorted. Returns 0,
  * or the first non-zero value `visit` returned.
+ *
+ * Errors (errno): EINVAL `visit` NULL; errno of reading /run/netns (a missing directory is an
+ * empty list); or the callback's non-zero value, returned as is.
+ * Threads: any thread; `visit` runs on the calling thread.
  *
  * # Safety
  * `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -322,6 +454,9 @@ int nsrun_netns_list(nsrun_netns_visit visit, void *arg);
  * '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
  * environment inherited. NULL on failure.
  *
+ * Errors (errno): EINVAL `argv` NULL or empty (NULL returned).
+ * Threads: safe from any thread.
+ *
  * # Safety
  * `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
  */
@@ -330,13 +465,21 @@ struct nsrun_launch *nsrun_launch_new(const char *const *argv);
 /**
  * Frees a launch. NULL is a no-op.
  *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the builder.
+ *
  * # Safety
  * `l` is NULL or from nsrun_launch_new(), not used afterwards.
  */
 void nsrun_launch_free(struct nsrun_launch *l);
 
 /**
- * Runs the program in this directory as its root (needs a new mount namespace).
+ * Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
+ * is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `path` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
@@ -346,6 +489,9 @@ int nsrun_launch_rootfs(struct nsrun_launch *l, const char *path);
 /**
  * New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
  *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -353,6 +499,9 @@ int nsrun_launch_ns_new(struct nsrun_launch *l, int kinds);
 
 /**
  * The launcher's own namespaces of the kinds in `kinds`.
+ *
+ * Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -362,6 +511,9 @@ int nsrun_launch_ns_inherit(struct nsrun_launch *l, int kinds);
 /**
  * Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
  *
+ * Errors (errno): EINVAL `l` is NULL or `fd` not a namespace; EBADF `fd` not open.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -370,13 +522,22 @@ int nsrun_launch_ns_join(struct nsrun_launch *l, int fd);
 /**
  * Hostname in the new UTS namespace.
  *
+ * Errors (errno): EINVAL `l` is NULL, or `name` NULL or not UTF-8; a name the kernel refuses
+ * is reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
  */
 int nsrun_launch_hostname(struct nsrun_launch *l, const char *name);
 
 /**
- * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+ * Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
+ * "" is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or a string NULL; a missing source or a bad target is
+ * reported by nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -387,7 +548,11 @@ int nsrun_launch_bind(struct nsrun_launch *l,
                       int read_only);
 
 /**
- * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+ * Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
+ * empty).
+ *
+ * Errors (errno): EINVAL `l` is NULL, `envp` NULL, or an entry without '='.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
@@ -395,7 +560,11 @@ int nsrun_launch_bind(struct nsrun_launch *l,
 int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 
 /**
- * Working directory inside.
+ * Working directory inside. NULL or "" is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `dir` NULL; a missing directory is reported by
+ * nsrun_launch_spawn().
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -403,7 +572,11 @@ int nsrun_launch_env(struct nsrun_launch *l, const char *const *envp);
 int nsrun_launch_cwd(struct nsrun_launch *l, const char *dir);
 
 /**
- * uid and gid the program runs as.
+ * uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
+ * EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -413,6 +586,9 @@ int nsrun_launch_user(struct nsrun_launch *l, uid_t uid, gid_t gid);
 /**
  * A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -420,6 +596,11 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
 
 /**
  * stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+ * All three are checked before any is set: on failure the builder is unchanged.
+ *
+ * Errors (errno): EINVAL `l` is NULL; EBADF a value that is neither NSRUN_STDIO_* nor an open
+ * descriptor.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -427,7 +608,11 @@ int nsrun_launch_map_root_user(struct nsrun_launch *l);
 int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stderr_);
 
 /**
- * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+ * A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
+ * empty is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -435,7 +620,10 @@ int nsrun_launch_stdio(struct nsrun_launch *l, int stdin_, int stdout_, int stde
 int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
 
 /**
- * A command run inside after the program, or on nsrun_child_stop().
+ * A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
+ *
+ * Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -445,6 +633,9 @@ int nsrun_launch_shutdown(struct nsrun_launch *l, const char *const *argv);
 /**
  * 0: the program itself is PID 1 (no init). Default 1.
  *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -452,6 +643,9 @@ int nsrun_launch_init(struct nsrun_launch *l, int on);
 
 /**
  * 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -462,6 +656,9 @@ int nsrun_launch_interactive(struct nsrun_launch *l, int on);
  * Passes descriptor `fd` (borrowed: nsrun duplicates it) to the program as number `target`
  * (>= 3). Every other descriptor of the launcher is closed in the program.
  *
+ * Errors (errno): EINVAL `l` NULL or `target` < 3; EBADF `fd` is not open.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -470,6 +667,9 @@ int nsrun_launch_pass_fd(struct nsrun_launch *l, int fd, int target);
 /**
  * A new user namespace with these uid and gid maps (`n_uid` and `n_gid` lines), written by
  * the launcher as newuidmap would.
+ *
+ * Errors (errno): EINVAL `l` NULL, or a map pointer NULL with a non-zero count.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new(); `uid_map` / `gid_map` point to `n_uid` / `n_gid` entries
@@ -484,6 +684,9 @@ int nsrun_launch_id_maps(struct nsrun_launch *l,
 /**
  * 1: bind the host's /dev instead of a minimal tmpfs /dev.
  *
+ * Errors (errno): EINVAL `l` NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -491,6 +694,9 @@ int nsrun_launch_host_dev(struct nsrun_launch *l, int on);
 
 /**
  * 1: leave /proc/sys writable (default: read-only, except /proc/sys/net in a private netns).
+ *
+ * Errors (errno): EINVAL `l` NULL.
+ * Threads: any thread, but not two at once on the same builder.
  *
  * # Safety
  * `l` from nsrun_launch_new().
@@ -510,6 +716,15 @@ int nsrun_launch_privileged(struct nsrun_launch *l, int on);
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *
+ * Errors (errno): EINVAL `l` NULL or an inconsistent builder (e.g. a rootfs without a new
+ * mount namespace); otherwise the errno of the step that failed, named with its stage and path
+ * in nsrun_last_error(): ENOENT program or rootfs missing (stage exec: program not found),
+ * EACCES not executable, EPERM without privileges, ECHILD the boot command failed (its status
+ * is in the message).
+ * Threads: safe from a multithreaded process (nothing runs between fork and exec but
+ * async-signal-safe calls); not two at once on the same builder. The launched tree dies when
+ * the launching process dies, whichever thread spawned it.
+ *
  * # Safety
  * `l` from nsrun_launch_new().
  */
@@ -517,6 +732,9 @@ struct nsrun_child *nsrun_launch_spawn(struct nsrun_launch *l);
 
 /**
  * The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
+ *
+ * Errors (errno): EINVAL `c` is NULL.
+ * Threads: safe from any thread.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn().
@@ -526,6 +744,11 @@ pid_t nsrun_child_pid(const struct nsrun_child *c);
 /**
  * Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
  * closes it. -1 with EBADF if that stream was not piped or was taken already.
+ *
+ * Errors (errno): EINVAL `c` NULL or `which` not 0, 1 or 2; EBADF that stream was not piped or
+ * was taken already.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -537,6 +760,10 @@ int nsrun_child_take_fd(struct nsrun_child *c, int which);
  * (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
  * 0 on timeout, -1 on error.
  *
+ * Errors (errno): EINVAL `c` NULL (a negative `timeout_ms` waits forever); waitid(2)'s errno.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -544,6 +771,10 @@ int nsrun_child_wait(struct nsrun_child *c, int timeout_ms, int *status);
 
 /**
  * Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
+ *
+ * Errors (errno): EINVAL `c` NULL or `sig` not a signal; ESRCH the program has ended.
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -554,6 +785,10 @@ int nsrun_child_signal(struct nsrun_child *c, int sig);
  * Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
  * the status as nsrun_child_wait() does.
  *
+ * Errors (errno): EINVAL `c` NULL; errors of nsrun_child_wait().
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
+ *
  * # Safety
  * `c` from nsrun_launch_spawn(); `status` NULL or writable.
  */
@@ -561,6 +796,11 @@ int nsrun_child_stop(struct nsrun_child *c, int grace_ms, int *status);
 
 /**
  * A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
+ *
+ * Errors (errno): EINVAL `c` NULL or unknown `kind`; ESRCH or ENOENT the program has ended
+ * (its namespaces may be gone).
+ * Threads: any thread; not two calls at once on the same handle, except that
+ * nsrun_child_signal() may run while another thread waits.
  *
  * # Safety
  * `c` from nsrun_launch_spawn().
@@ -570,6 +810,9 @@ int nsrun_child_ns(struct nsrun_child *c, int kind);
 /**
  * Frees the handle; a program still running is killed (with its whole PID namespace) and
  * reaped. NULL is a no-op.
+ *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the handle.
  *
  * # Safety
  * `c` NULL or from nsrun_launch_spawn(), not used afterwards.
@@ -584,6 +827,12 @@ void nsrun_child_free(struct nsrun_child *c);
  * Returns once the command runs; NULL on failure with errno: ESRCH when the launch has
  * ended, EINVAL for a launch without init, the exec's errno (ENOENT: not found) with
  * nsrun_last_error() "launch: exec PATH: …". The caller owns the handle.
+ *
+ * Errors (errno): ESRCH the launch has ended; EINVAL `c` or `argv` NULL, `argv` empty, an
+ * `envp` entry without '=', a launch without init; the exec's errno (ENOENT not found,
+ * EACCES not executable) with nsrun_last_error() "launch: exec PATH: …".
+ * Threads: any thread, several at once on the same launch handle (each exec is its own
+ * session); not while another thread frees `c`.
  *
  * # Safety
  * `c` from nsrun_launch_spawn(); `argv` a NULL-terminated array of strings; `envp` NULL or
@@ -601,6 +850,10 @@ struct nsrun_exec *nsrun_child_exec(struct nsrun_child *c,
  * nsrun_child_exec() into the launch whose init has host pid `pid`, from any process allowed
  * to ptrace it (what `nsrun exec --target PID` does). EINVAL when `pid` is not an nsrun init.
  *
+ * Errors (errno): as nsrun_child_exec(); EINVAL `pid` is not a running nsrun init; EPERM
+ * the caller may not ptrace it.
+ * Threads: any thread.
+ *
  * # Safety
  * As nsrun_child_exec().
  */
@@ -615,6 +868,9 @@ struct nsrun_exec *nsrun_exec_target(pid_t pid,
 /**
  * The host pid of the command, or -1 with EINVAL if `e` is NULL.
  *
+ * Errors (errno): EINVAL `e` NULL.
+ * Threads: any thread.
+ *
  * # Safety
  * `e` NULL or from nsrun_child_exec() / nsrun_exec_target().
  */
@@ -623,6 +879,9 @@ pid_t nsrun_exec_pid(const struct nsrun_exec *e);
 /**
  * Takes the caller's end of a piped stream (0, 1, 2); the caller owns and closes it. -1 with
  * EBADF if that stream was not piped or was taken already.
+ *
+ * Errors (errno): EINVAL `e` NULL or `which` not 0-2; EBADF not piped or taken already.
+ * Threads: not two calls at once on the same handle.
  *
  * # Safety
  * `e` from nsrun_child_exec() / nsrun_exec_target().
@@ -634,6 +893,9 @@ int nsrun_exec_take_fd(struct nsrun_exec *e, int which);
  * (`*status`, if not NULL, gets its exit code, or 128+N if signal N killed it, as for a
  * launch), 0 on timeout, -1 on error.
  *
+ * Errors (errno): EINVAL `e` NULL; poll(2)'s and recvmsg(2)'s errno.
+ * Threads: not two calls at once on the same handle.
+ *
  * # Safety
  * `e` from nsrun_child_exec() / nsrun_exec_target(); `status` NULL or writable.
  */
@@ -642,6 +904,9 @@ int nsrun_exec_wait(struct nsrun_exec *e, int timeout_ms, int *status);
 /**
  * Sends `sig` to the command (a no-op once it has ended).
  *
+ * Errors (errno): EINVAL `e` NULL or `sig` invalid; EPERM not allowed.
+ * Threads: not while another thread frees the handle.
+ *
  * # Safety
  * `e` from nsrun_child_exec() / nsrun_exec_target().
  */
@@ -649,6 +914,9 @@ int nsrun_exec_signal(struct nsrun_exec *e, int sig);
 
 /**
  * Frees the handle; a command still running is killed and waited for. NULL is a no-op.
+ *
+ * Errors (errno): none (NULL is a no-op).
+ * Threads: not while another thread uses the handle.
  *
  * # Safety
  * `e` NULL or from nsrun_child_exec() / nsrun_exec_target(), not used afterwards.
@@ -659,6 +927,11 @@ void nsrun_exec_free(struct nsrun_exec *e);
  * Calls `visit` for every interface of namespace `ns` (-1: the calling thread's), by index.
  * Returns 0, or the first non-zero value `visit` returned.
  *
+ * Errors (errno): EINVAL `visit` NULL or `ns` not a network namespace; EBADF `ns` not open;
+ * netlink's errno; or the callback's non-zero value, returned as is.
+ * Threads: safe from any thread; the dump runs in a helper thread inside `ns`, `visit` on the
+ * calling thread.
+ *
  * # Safety
  * `visit` is a valid function (NULL is refused).
  */
@@ -668,6 +941,11 @@ int nsrun_link_list(int ns, nsrun_link_visit visit, void *arg);
  * Moves interface `name` from namespace `ns_of_link` (-1: the calling thread's) into
  * `target_ns`, renamed to `new_name` unless it is NULL (`ip link set NAME netns T name NEW`).
  *
+ * Errors (errno): EINVAL a NULL or invalid name; ENODEV no such interface in `from`; EEXIST
+ * `new_name` (or the name) is taken in the target; EBADF a descriptor not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NULL (only `new_name`) or NUL-terminated.
  */
@@ -675,6 +953,11 @@ int nsrun_link_move(int ns_of_link, const char *name, int target_ns, const char 
 
 /**
  * Creates a veth pair: `name` in `ns`, `peer` in `peer_ns` (each -1: the calling thread's).
+ *
+ * Errors (errno): EINVAL a NULL or invalid name; EEXIST a name is taken; EBADF a descriptor
+ * not open; EPERM without CAP_NET_ADMIN.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * Strings NUL-terminated.
@@ -684,6 +967,11 @@ int nsrun_link_veth(int ns, const char *name, int peer_ns, const char *peer);
 /**
  * `ip link set NAME up` (`up` != 0) or down, in namespace `ns`.
  *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * `name` NUL-terminated.
  */
@@ -691,6 +979,11 @@ int nsrun_link_set_up(int ns, const char *name, int up);
 
 /**
  * `ip link set NAME mtu MTU` in namespace `ns`.
+ *
+ * Errors (errno): EINVAL `name` NULL or an MTU the device refuses; ENODEV no such interface;
+ * EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.
@@ -700,6 +993,11 @@ int nsrun_link_set_mtu(int ns, const char *name, uint32_t mtu);
 /**
  * `ip addr add CIDR dev NAME` in namespace `ns` (CIDR like "198.18.0.1/24", "fd00::1/64").
  *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface; EEXIST
+ * the address is already there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NUL-terminated.
  */
@@ -708,14 +1006,30 @@ int nsrun_link_add_address(int ns, const char *name, const char *cidr);
 /**
  * `ip addr del CIDR dev NAME` in namespace `ns`.
  *
+ * Errors (errno): EINVAL `name` or `cidr` NULL or malformed; ENODEV no such interface;
+ * EADDRNOTAVAIL (netlink's) the address is not there; EBADF `ns` not open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
+ *
  * # Safety
  * Strings NUL-terminated.
  */
 int nsrun_link_del_address(int ns, const char *name, const char *cidr);
 
 /**
- * `ip route add DST [via VIA] [dev DEV]` in namespace `ns`; `dst` is "default" or a CIDR;
- * `via` and `dev` may be NULL (not both).
+ * `ip route add DST [via VIA] [dev DEV]` in the main table of namespace `ns`; `dst` is
+ * "default" or a prefix ("198.18.0.0/24", "fd00::/64"); `via` and `dev` may be NULL (not
+ * both). Returns 0, or -1 with errno: EEXIST a route to `dst` exists (nsrun_last_error()
+ * names it and the netns: "add route: route 198.18.0.0/24 via 198.18.1.1 already exists in
+ * netns lab"), ENETUNREACH the gateway is on no connected network, ENODEV no interface `dev`,
+ * EINVAL a malformed prefix or address, mixed families, or `dst` NULL, EBADF `ns` is not open.
+ * Thread: the calling thread's namespace is unchanged on return; other threads are unaffected.
+ *
+ * Errors (errno): EINVAL `dst` NULL or malformed, or neither `via` nor `dev`; ENODEV no such
+ * `dev`; ENETUNREACH (netlink's) `via` not reachable; EEXIST the route exists; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
@@ -723,12 +1037,149 @@ int nsrun_link_del_address(int ns, const char *name, const char *cidr);
 int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *dev);
 
 /**
+ * `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the
+ * route, or replaces the one to `dst`. Returns 0, or -1 with errno as nsrun_link_add_route()
+ * (never EEXIST). Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
+ */
+int nsrun_link_replace_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to
+ * `dst` that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0,
+ * or -1 with errno: ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
+ * ENODEV no interface `dev`, EINVAL a malformed prefix or address, EBADF `ns` is not open.
+ * Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
+ */
+int nsrun_link_del_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like
+ * `ip route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main,
+ * 255 local) or 0 for every table. Returns 0, or the first non-zero value `visit` returned,
+ * or -1 with errno: EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not
+ * open. Thread: `visit` runs on the calling thread, in its own namespace.
+ *
+ * # Safety
+ * `visit` is a valid function (NULL is refused).
+ */
+int nsrun_link_list_routes(int ns, int family, uint32_t table, nsrun_route_visit visit, void *arg);
+
+/**
+ * Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu`
+ * unless it is 0, and up if `up` != 0. Returns 0, or -1 with errno: EEXIST an interface of
+ * that name exists, EINVAL a bad name or MTU (the bridge is then removed again), EBADF `ns` is
+ * not open. Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `name` NUL-terminated.
+ */
+int nsrun_link_bridge(int ns, const char *name, uint32_t mtu, int up);
+
+/**
+ * Makes interface `name` a member of bridge `bridge` (`ip link set NAME master BRIDGE`), or of
+ * none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members
+ * from its own namespace only. Returns 0, or -1 with errno: ENODEV no such interface or bridge
+ * in `ns` (the message names the netns), EINVAL `bridge` is not a bridge, EBADF `ns` is not
+ * open. Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `name` NUL-terminated; `bridge` NULL or NUL-terminated.
+ */
+int nsrun_link_set_master(int ns, const char *name, const char *bridge);
+
+/**
+ * Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or
+ * the first non-zero value `visit` returned, or -1 with errno: ENODEV no such bridge, EINVAL
+ * `bridge` is not a bridge or `visit` is NULL, EBADF `ns` is not open. Thread: `visit` runs on
+ * the calling thread, in its own namespace.
+ *
+ * # Safety
+ * `bridge` NUL-terminated; `visit` a valid function.
+ */
+int nsrun_link_members(int ns, const char *bridge, nsrun_link_visit visit, void *arg);
+
+/**
+ * Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's
+ * namespace `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT
+ * name NAME type vlan id ID`). Returns 0, or -1 with errno: EINVAL `id` 0, 4095 or above, or a
+ * name longer than 15 bytes, ENODEV no interface `parent` in `ns`, EEXIST the name is taken,
+ * EOPNOTSUPP the kernel has no 802.1Q support (8021q), EBADF `ns` is not open. Thread: the
+ * calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `parent` NUL-terminated; `name` NULL or NUL-terminated.
+ */
+int nsrun_link_vlan(int ns, const char *parent, uint32_t id, const char *name);
+
+/**
  * `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
+ *
+ * Errors (errno): EINVAL `name` NULL or invalid; ENODEV no such interface; EBADF `ns` not
+ * open.
+ * Threads: safe from any thread; the netlink socket is opened inside `ns` by a helper thread,
+ * so the calling thread's namespace never changes.
  *
  * # Safety
  * `name` NUL-terminated.
  */
 int nsrun_link_delete(int ns, const char *name);
+
+/**
+ * Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace
+ * `ns` (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline
+ * removed). Only net.* keys are per network namespace; any other key is refused (use
+ * nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno: ENOENT no such key,
+ * EINVAL a key that is not net.* or is malformed, or `key`/`buf` NULL, ERANGE `buf` is too
+ * small (the message says how many bytes are needed), EBADF `ns` is not open. Thread: enters `ns` on
+ * the calling thread for the call only (/proc/sys/net follows the thread's netns); the thread
+ * is back in its own before the call returns, also on failure; other threads are unaffected.
+ *
+ * # Safety
+ * `key` NUL-terminated; `buf` valid for `size` bytes.
+ */
+int nsrun_sysctl_get(int ns,
+                     const char *key,
+                     char *buf,
+                     size_t size);
+
+/**
+ * Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like
+ * `ip netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
+ * nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno: ENOENT no such key, EINVAL
+ * a key that is not net.* or is malformed, or a value the kernel refuses, EPERM/EACCES not
+ * allowed, EBADF `ns` is not open. Thread: enters `ns` on the
+ * calling thread for the call only; the thread is back in its own before the call returns,
+ * also on failure; other threads are unaffected.
+ *
+ * # Safety
+ * `key`, `value` NUL-terminated.
+ */
+int nsrun_sysctl_set(int ns, const char *key, const char *value);
+
+/**
+ * Reads any sysctl `key` as the calling thread sees /proc/sys (for a thread in the host's
+ * namespaces: the host's value). Returns the length, or -1 with errno as nsrun_sysctl_get().
+ * Thread: enters nothing.
+ *
+ * # Safety
+ * `key` NUL-terminated; `buf` valid for `size` bytes.
+ */
+int nsrun_sysctl_get_host(const char *key, char *buf, size_t size);
+
+/**
+ * Writes any sysctl `key` as the calling thread sees /proc/sys: on the host, this changes the
+ * host. Returns 0, or -1 with errno as nsrun_sysctl_set(). Thread: enters nothing.
+ *
+ * # Safety
+ * `key`, `value` NUL-terminated.
+ */
+int nsrun_sysctl_set_host(const char *key, const char *value);
 
 #ifdef __cplusplus
 }  // extern "C"

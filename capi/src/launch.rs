@@ -49,9 +49,53 @@ fn with_child<T>(
     f(&mut c.inner)
 }
 
+/// A path option of the builder: NULL or "" is EINVAL naming it ("" would mean the cwd, or
+/// for a bind target the root itself).
+///
+/// # Safety
+/// As [`c_path`].
+unsafe fn launch_path<'a>(
+    p: *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<&'a std::path::Path, Failure> {
+    // SAFETY: forwarded contract.
+    let path = unsafe { c_path(p, func, arg) }?;
+    if path.as_os_str().is_empty() {
+        return Err(Failure::new(
+            libc::EINVAL,
+            format!("{func}: {arg} is empty"),
+        ));
+    }
+    Ok(path)
+}
+
+/// A command (argv of the program, boot, shutdown): NULL or empty is EINVAL naming it.
+///
+/// # Safety
+/// As [`c_str_array`].
+unsafe fn command(
+    argv: *const *const c_char,
+    func: &str,
+    arg: &str,
+) -> Result<Vec<std::ffi::OsString>, Failure> {
+    // SAFETY: forwarded contract.
+    let argv = unsafe { c_str_array(argv, func, arg) }?;
+    if argv.is_empty() {
+        return Err(Failure::new(
+            libc::EINVAL,
+            format!("{func}: {arg} is empty: nothing to run"),
+        ));
+    }
+    Ok(argv)
+}
+
 /// A new launch of `argv` (NULL-terminated; argv[0] is looked up in PATH inside if it has no
 /// '/'). Defaults: new mnt, pid, uts, ipc namespaces; nsrun's init as PID 1; stdio and
 /// environment inherited. NULL on failure.
+///
+/// Errors (errno): EINVAL `argv` NULL or empty (NULL returned).
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `argv` is NULL or a NULL-terminated array of NUL-terminated strings.
@@ -59,13 +103,7 @@ fn with_child<T>(
 pub unsafe extern "C" fn nsrun_launch_new(argv: *const *const c_char) -> *mut nsrun_launch {
     boundary_ptr(|| {
         // SAFETY: forwarded from this function's contract.
-        let argv = unsafe { c_str_array(argv, "nsrun_launch_new", "argv") }?;
-        if argv.is_empty() {
-            return Err(Failure::new(
-                libc::EINVAL,
-                "nsrun_launch_new: argv is empty",
-            ));
-        }
+        let argv = unsafe { command(argv, "nsrun_launch_new", "argv") }?;
         Ok(Box::into_raw(Box::new(nsrun_launch {
             inner: Launch::new(argv),
         })))
@@ -73,6 +111,9 @@ pub unsafe extern "C" fn nsrun_launch_new(argv: *const *const c_char) -> *mut ns
 }
 
 /// Frees a launch. NULL is a no-op.
+///
+/// Errors (errno): none (NULL is a no-op).
+/// Threads: not while another thread uses the builder.
 ///
 /// # Safety
 /// `l` is NULL or from nsrun_launch_new(), not used afterwards.
@@ -87,7 +128,12 @@ pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
     }
 }
 
-/// Runs the program in this directory as its root (needs a new mount namespace).
+/// Runs the program in this directory as its root (needs a new mount namespace). NULL or ""
+/// is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `path` NULL; a missing directory is reported by
+/// nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `path` NULL or a NUL-terminated string.
@@ -95,7 +141,7 @@ pub unsafe extern "C" fn nsrun_launch_free(l: *mut nsrun_launch) {
 pub unsafe extern "C" fn nsrun_launch_rootfs(l: *mut nsrun_launch, path: *const c_char) -> c_int {
     with_launch(l, "nsrun_launch_rootfs", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.rootfs(unsafe { c_path(path, "nsrun_launch_rootfs", "path") }?);
+        l.rootfs(unsafe { launch_path(path, "nsrun_launch_rootfs", "path") }?);
         Ok(())
     })
 }
@@ -116,6 +162,9 @@ fn each_kind(kinds: c_int, func: &str) -> Result<Vec<Kind>, Failure> {
 
 /// New namespaces of the kinds in `kinds` (NSRUN_NET | NSRUN_USER …).
 ///
+/// Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -129,6 +178,9 @@ pub unsafe extern "C" fn nsrun_launch_ns_new(l: *mut nsrun_launch, kinds: c_int)
 }
 
 /// The launcher's own namespaces of the kinds in `kinds`.
+///
+/// Errors (errno): EINVAL `l` is NULL, or `kinds` is 0 or has a bit that is no NSRUN_* kind.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -144,6 +196,9 @@ pub unsafe extern "C" fn nsrun_launch_ns_inherit(l: *mut nsrun_launch, kinds: c_
 
 /// Joins the namespace `fd` (its kind is read from it; the descriptor stays the caller's).
 ///
+/// Errors (errno): EINVAL `l` is NULL or `fd` not a namespace; EBADF `fd` not open.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -157,6 +212,10 @@ pub unsafe extern "C" fn nsrun_launch_ns_join(l: *mut nsrun_launch, fd: c_int) -
 
 /// Hostname in the new UTS namespace.
 ///
+/// Errors (errno): EINVAL `l` is NULL, or `name` NULL or not UTF-8; a name the kernel refuses
+/// is reported by nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new(); `name` NULL or a NUL-terminated string.
 #[no_mangle]
@@ -168,7 +227,12 @@ pub unsafe extern "C" fn nsrun_launch_hostname(l: *mut nsrun_launch, name: *cons
     })
 }
 
-/// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`).
+/// Bind-mounts host `source` onto `target` inside the root (read-only if `read_only`). NULL or
+/// "" is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or a string NULL; a missing source or a bad target is
+/// reported by nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); strings NULL or NUL-terminated.
@@ -183,8 +247,8 @@ pub unsafe extern "C" fn nsrun_launch_bind(
         // SAFETY: forwarded from this function's contract.
         let (s, t) = unsafe {
             (
-                c_path(source, "nsrun_launch_bind", "source")?,
-                c_path(target, "nsrun_launch_bind", "target")?,
+                launch_path(source, "nsrun_launch_bind", "source")?,
+                launch_path(target, "nsrun_launch_bind", "target")?,
             )
         };
         l.bind(s, t, read_only != 0);
@@ -205,7 +269,7 @@ unsafe fn env_pairs(envp: *const *const c_char, func: &str) -> Result<EnvPairs, 
     let mut pairs = Vec::new();
     for v in vars {
         let b = v.into_vec();
-        let Some(eq) = b.iter().position(|c| *c == b'=') else {
+        let Some(eq) = b.iter().position(|c| *c == b'=').filter(|eq| *eq > 0) else {
             return Err(Failure::new(
                 libc::EINVAL,
                 format!(
@@ -222,7 +286,11 @@ unsafe fn env_pairs(envp: *const *const c_char, func: &str) -> Result<EnvPairs, 
     Ok(pairs)
 }
 
-/// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings).
+/// Replaces the environment with `envp` (NULL-terminated "NAME=value" strings; NAME is not
+/// empty).
+///
+/// Errors (errno): EINVAL `l` is NULL, `envp` NULL, or an entry without '='.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `envp` NULL or a NULL-terminated array of strings.
@@ -239,7 +307,11 @@ pub unsafe extern "C" fn nsrun_launch_env(
     })
 }
 
-/// Working directory inside.
+/// Working directory inside. NULL or "" is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `dir` NULL; a missing directory is reported by
+/// nsrun_launch_spawn().
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `dir` NULL or NUL-terminated.
@@ -247,12 +319,16 @@ pub unsafe extern "C" fn nsrun_launch_env(
 pub unsafe extern "C" fn nsrun_launch_cwd(l: *mut nsrun_launch, dir: *const c_char) -> c_int {
     with_launch(l, "nsrun_launch_cwd", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.cwd(unsafe { c_path(dir, "nsrun_launch_cwd", "dir") }?);
+        l.cwd(unsafe { launch_path(dir, "nsrun_launch_cwd", "dir") }?);
         Ok(())
     })
 }
 
-/// uid and gid the program runs as.
+/// uid and gid the program runs as; (uid_t)-1 / (gid_t)-1 ("no change" to the kernel) are
+/// EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -263,12 +339,23 @@ pub unsafe extern "C" fn nsrun_launch_user(
     gid: libc::gid_t,
 ) -> c_int {
     with_launch(l, "nsrun_launch_user", |l| {
+        for (what, id) in [("uid", uid), ("gid", gid)] {
+            if id == u32::MAX {
+                return Err(Failure::new(
+                    libc::EINVAL,
+                    format!("nsrun_launch_user: {what} {id} ((uid_t)-1) is not a valid id"),
+                ));
+            }
+        }
         l.user(uid, gid);
         Ok(())
     })
 }
 
 /// A new user namespace in which the launcher's uid/gid are root (lets a non-root user launch).
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -280,16 +367,35 @@ pub unsafe extern "C" fn nsrun_launch_map_root_user(l: *mut nsrun_launch) -> c_i
     })
 }
 
-fn stdio(v: c_int) -> Result<Stdio, Failure> {
+fn stdio(v: c_int, stream: &str) -> Result<Stdio, Failure> {
     Ok(match v {
         NSRUN_STDIO_INHERIT => Stdio::Inherit,
         NSRUN_STDIO_NULL => Stdio::Null,
         NSRUN_STDIO_PIPE => Stdio::Piped,
-        fd => Stdio::from_raw_fd_dup(fd)?,
+        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).map_err(|e| {
+            Failure::new(
+                e.errno().raw(),
+                format!("nsrun_launch_stdio: {stream}: {e}"),
+            )
+        })?,
+        other => {
+            return Err(Failure::new(
+                libc::EINVAL,
+                format!(
+                    "nsrun_launch_stdio: {stream} {other} is not NSRUN_STDIO_INHERIT, _NULL, \
+                     _PIPE or a descriptor"
+                ),
+            ))
+        }
     })
 }
 
 /// stdin, stdout, stderr: NSRUN_STDIO_INHERIT, _NULL, _PIPE or a descriptor (borrowed).
+/// All three are checked before any is set: on failure the builder is unchanged.
+///
+/// Errors (errno): EINVAL `l` is NULL; EBADF a value that is neither NSRUN_STDIO_* nor an open
+/// descriptor.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -301,14 +407,21 @@ pub unsafe extern "C" fn nsrun_launch_stdio(
     stderr_: c_int,
 ) -> c_int {
     with_launch(l, "nsrun_launch_stdio", |l| {
-        l.stdin(stdio(stdin_)?)
-            .stdout(stdio(stdout_)?)
-            .stderr(stdio(stderr_)?);
+        let (i, o, e) = (
+            stdio(stdin_, "stdin")?,
+            stdio(stdout_, "stdout")?,
+            stdio(stderr_, "stderr")?,
+        );
+        l.stdin(i).stdout(o).stderr(e);
         Ok(())
     })
 }
 
-/// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}).
+/// A command run inside before the program (e.g. {"/etc/rcS", "S", "boot", NULL}); NULL or
+/// empty is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -319,12 +432,15 @@ pub unsafe extern "C" fn nsrun_launch_boot(
 ) -> c_int {
     with_launch(l, "nsrun_launch_boot", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.boot(unsafe { c_str_array(argv, "nsrun_launch_boot", "argv") }?);
+        l.boot(unsafe { command(argv, "nsrun_launch_boot", "argv") }?);
         Ok(())
     })
 }
 
-/// A command run inside after the program, or on nsrun_child_stop().
+/// A command run inside after the program, or on nsrun_child_stop(); NULL or empty is EINVAL.
+///
+/// Errors (errno): EINVAL `l` is NULL or `argv` NULL or empty.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
@@ -335,12 +451,15 @@ pub unsafe extern "C" fn nsrun_launch_shutdown(
 ) -> c_int {
     with_launch(l, "nsrun_launch_shutdown", |l| {
         // SAFETY: forwarded from this function's contract.
-        l.shutdown(unsafe { c_str_array(argv, "nsrun_launch_shutdown", "argv") }?);
+        l.shutdown(unsafe { command(argv, "nsrun_launch_shutdown", "argv") }?);
         Ok(())
     })
 }
 
 /// 0: the program itself is PID 1 (no init). Default 1.
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -353,6 +472,9 @@ pub unsafe extern "C" fn nsrun_launch_init(l: *mut nsrun_launch, on: c_int) -> c
 }
 
 /// 1: give the program the terminal's foreground (^C reaches it, not the launcher).
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -367,6 +489,9 @@ pub unsafe extern "C" fn nsrun_launch_interactive(l: *mut nsrun_launch, on: c_in
 /// Passes descriptor `fd` (borrowed: nsrun duplicates it) to the program as number `target`
 /// (>= 3). Every other descriptor of the launcher is closed in the program.
 ///
+/// Errors (errno): EINVAL `l` NULL or `target` < 3; EBADF `fd` is not open.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -376,6 +501,15 @@ pub unsafe extern "C" fn nsrun_launch_pass_fd(
     target: c_int,
 ) -> c_int {
     with_launch(l, "nsrun_launch_pass_fd", |l| {
+        if target < 3 {
+            return Err(Failure::new(
+                libc::EINVAL,
+                format!(
+                    "nsrun_launch_pass_fd: target {target} must be >= 3 (use nsrun_launch_stdio \
+                     for 0-2)"
+                ),
+            ));
+        }
         let dup = nsrun::dup_fd(fd)?;
         l.pass_fd(dup, target);
         Ok(())
@@ -392,6 +526,9 @@ pub struct nsrun_id_map {
 
 /// A new user namespace with these uid and gid maps (`n_uid` and `n_gid` lines), written by
 /// the launcher as newuidmap would.
+///
+/// Errors (errno): EINVAL `l` NULL, or a map pointer NULL with a non-zero count.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new(); `uid_map` / `gid_map` point to `n_uid` / `n_gid` entries
@@ -432,6 +569,9 @@ pub unsafe extern "C" fn nsrun_launch_id_maps(
 
 /// 1: bind the host's /dev instead of a minimal tmpfs /dev.
 ///
+/// Errors (errno): EINVAL `l` NULL.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -443,6 +583,9 @@ pub unsafe extern "C" fn nsrun_launch_host_dev(l: *mut nsrun_launch, on: c_int) 
 }
 
 /// 1: leave /proc/sys writable (default: read-only, except /proc/sys/net in a private netns).
+///
+/// Errors (errno): EINVAL `l` NULL.
+/// Threads: any thread, but not two at once on the same builder.
 ///
 /// # Safety
 /// `l` from nsrun_launch_new().
@@ -470,6 +613,15 @@ pub unsafe extern "C" fn nsrun_launch_privileged(l: *mut nsrun_launch, on: c_int
 /// Starts the program; returns once it runs (after the boot command). NULL on failure, with
 /// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
 ///
+/// Errors (errno): EINVAL `l` NULL or an inconsistent builder (e.g. a rootfs without a new
+/// mount namespace); otherwise the errno of the step that failed, named with its stage and path
+/// in nsrun_last_error(): ENOENT program or rootfs missing (stage exec: program not found),
+/// EACCES not executable, EPERM without privileges, ECHILD the boot command failed (its status
+/// is in the message).
+/// Threads: safe from a multithreaded process (nothing runs between fork and exec but
+/// async-signal-safe calls); not two at once on the same builder. The launched tree dies when
+/// the launching process dies, whichever thread spawned it.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]
@@ -483,6 +635,9 @@ pub unsafe extern "C" fn nsrun_launch_spawn(l: *mut nsrun_launch) -> *mut nsrun_
 
 /// The host pid of the program (of nsrun's init), or -1 with EINVAL if `c` is NULL.
 ///
+/// Errors (errno): EINVAL `c` is NULL.
+/// Threads: safe from any thread.
+///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn().
 #[no_mangle]
@@ -492,6 +647,11 @@ pub unsafe extern "C" fn nsrun_child_pid(c: *const nsrun_child) -> libc::pid_t {
 
 /// Takes the launcher's end of a piped stream (0 stdin, 1 stdout, 2 stderr); the caller owns and
 /// closes it. -1 with EBADF if that stream was not piped or was taken already.
+///
+/// Errors (errno): EINVAL `c` NULL or `which` not 0, 1 or 2; EBADF that stream was not piped or
+/// was taken already.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
 ///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
@@ -532,6 +692,10 @@ fn store_status(status: *mut c_int, s: nsrun::ExitStatus) {
 /// (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
 /// 0 on timeout, -1 on error.
 ///
+/// Errors (errno): EINVAL `c` NULL (a negative `timeout_ms` waits forever); waitid(2)'s errno.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn(); `status` NULL or writable.
 #[no_mangle]
@@ -554,6 +718,10 @@ pub unsafe extern "C" fn nsrun_child_wait(
 
 /// Sends `sig` (the init forwards TERM, INT, HUP, QUIT, USR1, USR2, WINCH and CONT).
 ///
+/// Errors (errno): EINVAL `c` NULL or `sig` not a signal; ESRCH the program has ended.
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
 #[no_mangle]
@@ -567,6 +735,10 @@ pub unsafe extern "C" fn nsrun_child_signal(c: *mut nsrun_child, sig: c_int) -> 
 
 /// Runs the shutdown command, SIGTERMs every process, SIGKILL after `grace_ms`. Returns 0 and
 /// the status as nsrun_child_wait() does.
+///
+/// Errors (errno): EINVAL `c` NULL; errors of nsrun_child_wait().
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
 ///
 /// # Safety
 /// `c` from nsrun_launch_spawn(); `status` NULL or writable.
@@ -587,6 +759,11 @@ pub unsafe extern "C" fn nsrun_child_stop(
 
 /// A new descriptor of the program's namespace of `kind` (e.g. to persist its netns).
 ///
+/// Errors (errno): EINVAL `c` NULL or unknown `kind`; ESRCH or ENOENT the program has ended
+/// (its namespaces may be gone).
+/// Threads: any thread; not two calls at once on the same handle, except that
+/// nsrun_child_signal() may run while another thread waits.
+///
 /// # Safety
 /// `c` from nsrun_launch_spawn().
 #[no_mangle]
@@ -600,6 +777,9 @@ pub unsafe extern "C" fn nsrun_child_ns(c: *mut nsrun_child, kind: c_int) -> c_i
 
 /// Frees the handle; a program still running is killed (with its whole PID namespace) and
 /// reaped. NULL is a no-op.
+///
+/// Errors (errno): none (NULL is a no-op).
+/// Threads: not while another thread uses the handle.
 ///
 /// # Safety
 /// `c` NULL or from nsrun_launch_spawn(), not used afterwards.
@@ -645,9 +825,9 @@ unsafe fn exec_command(
         // SAFETY: forwarded from the caller's contract.
         cmd.cwd(unsafe { c_path(cwd, func, "cwd") }?);
     }
-    cmd.stdin(stdio(stdio_[0])?)
-        .stdout(stdio(stdio_[1])?)
-        .stderr(stdio(stdio_[2])?);
+    cmd.stdin(stdio(stdio_[0], "stdin")?)
+        .stdout(stdio(stdio_[1], "stdout")?)
+        .stderr(stdio(stdio_[2], "stderr")?);
     Ok(cmd)
 }
 
@@ -658,6 +838,12 @@ unsafe fn exec_command(
 /// Returns once the command runs; NULL on failure with errno: ESRCH when the launch has
 /// ended, EINVAL for a launch without init, the exec's errno (ENOENT: not found) with
 /// nsrun_last_error() "launch: exec PATH: …". The caller owns the handle.
+///
+/// Errors (errno): ESRCH the launch has ended; EINVAL `c` or `argv` NULL, `argv` empty, an
+/// `envp` entry without '=', a launch without init; the exec's errno (ENOENT not found,
+/// EACCES not executable) with nsrun_last_error() "launch: exec PATH: …".
+/// Threads: any thread, several at once on the same launch handle (each exec is its own
+/// session); not while another thread frees `c`.
 ///
 /// # Safety
 /// `c` from nsrun_launch_spawn(); `argv` a NULL-terminated array of strings; `envp` NULL or
@@ -690,6 +876,10 @@ pub unsafe extern "C" fn nsrun_child_exec(
 
 /// nsrun_child_exec() into the launch whose init has host pid `pid`, from any process allowed
 /// to ptrace it (what `nsrun exec --target PID` does). EINVAL when `pid` is not an nsrun init.
+///
+/// Errors (errno): as nsrun_child_exec(); EINVAL `pid` is not a running nsrun init; EPERM
+/// the caller may not ptrace it.
+/// Threads: any thread.
 ///
 /// # Safety
 /// As nsrun_child_exec().
@@ -730,6 +920,9 @@ fn with_exec<T>(
 
 /// The host pid of the command, or -1 with EINVAL if `e` is NULL.
 ///
+/// Errors (errno): EINVAL `e` NULL.
+/// Threads: any thread.
+///
 /// # Safety
 /// `e` NULL or from nsrun_child_exec() / nsrun_exec_target().
 #[no_mangle]
@@ -739,6 +932,9 @@ pub unsafe extern "C" fn nsrun_exec_pid(e: *const nsrun_exec) -> libc::pid_t {
 
 /// Takes the caller's end of a piped stream (0, 1, 2); the caller owns and closes it. -1 with
 /// EBADF if that stream was not piped or was taken already.
+///
+/// Errors (errno): EINVAL `e` NULL or `which` not 0-2; EBADF not piped or taken already.
+/// Threads: not two calls at once on the same handle.
 ///
 /// # Safety
 /// `e` from nsrun_child_exec() / nsrun_exec_target().
@@ -772,6 +968,9 @@ pub unsafe extern "C" fn nsrun_exec_take_fd(e: *mut nsrun_exec, which: c_int) ->
 /// (`*status`, if not NULL, gets its exit code, or 128+N if signal N killed it, as for a
 /// launch), 0 on timeout, -1 on error.
 ///
+/// Errors (errno): EINVAL `e` NULL; poll(2)'s and recvmsg(2)'s errno.
+/// Threads: not two calls at once on the same handle.
+///
 /// # Safety
 /// `e` from nsrun_child_exec() / nsrun_exec_target(); `status` NULL or writable.
 #[no_mangle]
@@ -794,6 +993,9 @@ pub unsafe extern "C" fn nsrun_exec_wait(
 
 /// Sends `sig` to the command (a no-op once it has ended).
 ///
+/// Errors (errno): EINVAL `e` NULL or `sig` invalid; EPERM not allowed.
+/// Threads: not while another thread frees the handle.
+///
 /// # Safety
 /// `e` from nsrun_child_exec() / nsrun_exec_target().
 #[no_mangle]
@@ -806,6 +1008,9 @@ pub unsafe extern "C" fn nsrun_exec_signal(e: *mut nsrun_exec, sig: c_int) -> c_
 }
 
 /// Frees the handle; a command still running is killed and waited for. NULL is a no-op.
+///
+/// Errors (errno): none (NULL is a no-op).
+/// Threads: not while another thread uses the handle.
 ///
 /// # Safety
 /// `e` NULL or from nsrun_child_exec() / nsrun_exec_target(), not used afterwards.

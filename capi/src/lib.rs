@@ -6,6 +6,7 @@
 mod ffi;
 mod launch;
 mod link;
+mod sysctl;
 
 pub use launch::*;
 pub use link::*;
@@ -69,6 +70,9 @@ pub type nsrun_netns_visit =
 
 /// The message of the last failed call on this thread ("" if none). Valid until the next failing
 /// call on the same thread; never NULL.
+///
+/// Errors (errno): none (never fails).
+/// Threads: per thread: each thread has its own last error.
 #[no_mangle]
 pub extern "C" fn nsrun_last_error() -> *const c_char {
     ffi::last_error_ptr()
@@ -76,6 +80,9 @@ pub extern "C" fn nsrun_last_error() -> *const c_char {
 
 /// The library version, "MAJOR.MINOR.PATCH" (equals NSRUN_VERSION of the header it was built
 /// with).
+///
+/// Errors (errno): none (never fails).
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
@@ -83,6 +90,10 @@ pub extern "C" fn nsrun_version() -> *const c_char {
 
 /// Opens a namespace file (/proc/PID/ns/X, a persisted file, /proc/PID/fd/N) and checks it is a
 /// namespace, of `kind` unless `kind` is 0. Returns a new descriptor.
+///
+/// Errors (errno): EINVAL `path` NULL, not a namespace file (not on nsfs), or not of `kind`;
+/// ENOENT, EACCES, ELOOP, ENOTDIR… from open(2).
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
@@ -97,6 +108,10 @@ pub unsafe extern "C" fn nsrun_ns_open(path: *const c_char, kind: c_int) -> c_in
 }
 
 /// Opens the namespace of kind `kind` of process `pid`. Returns a new descriptor.
+///
+/// Errors (errno): EINVAL unknown `kind`; ENOENT no such process; EACCES/EPERM not
+/// allowed to inspect it (ptrace access mode).
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_open_pid(pid: libc::pid_t, kind: c_int) -> c_int {
     boundary(|| {
@@ -106,6 +121,10 @@ pub extern "C" fn nsrun_ns_open_pid(pid: libc::pid_t, kind: c_int) -> c_int {
 }
 
 /// Opens the calling thread's namespace of kind `kind`. Returns a new descriptor.
+///
+/// Errors (errno): EINVAL unknown `kind`; open(2)'s errno for /proc/thread-self/ns/X.
+/// Threads: the calling thread's namespace (/proc/thread-self), which may differ from other
+/// threads'.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_current(kind: c_int) -> c_int {
     boundary(|| {
@@ -116,6 +135,11 @@ pub extern "C" fn nsrun_ns_current(kind: c_int) -> c_int {
 
 /// Creates a new namespace of kind `kind`, held by the returned descriptor. The caller's own
 /// namespaces are unchanged (safe from a multithreaded process).
+///
+/// Errors (errno): EINVAL unknown `kind`; EPERM without CAP_SYS_ADMIN; ENOSPC namespace limit
+/// (/proc/sys/user/max_*_namespaces); EUSERS/ENOMEM from unshare(2).
+/// Threads: safe from a multithreaded process (mnt, user and pid are made in a helper); the
+/// caller's namespaces never change.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_create(kind: c_int) -> c_int {
     boundary(|| {
@@ -127,6 +151,11 @@ pub extern "C" fn nsrun_ns_create(kind: c_int) -> c_int {
 /// Bind-mounts the namespace `fd` onto `path` so it outlives every process. Fails with EEXIST
 /// when `path` already holds a namespace (the message names it); removes a file it created if
 /// the mount fails. Returns 0.
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL `path` NULL or `fd` not a namespace; EEXIST
+/// `path` already holds a namespace (the message names it); ENOENT parent directory missing;
+/// EPERM, EACCES, EBUSY from mount(2).
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
@@ -142,6 +171,10 @@ pub unsafe extern "C" fn nsrun_ns_persist(fd: c_int, path: *const c_char) -> c_i
 
 /// Unmounts every namespace mount stacked on `path`, then removes the file. Fails with EINVAL
 /// when `path` holds no namespace. Returns 0.
+///
+/// Errors (errno): EINVAL `path` NULL or holds no namespace; ENOENT no such file; EPERM, EBUSY
+/// from umount2(2)/unlink(2).
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
@@ -159,6 +192,12 @@ pub unsafe extern "C" fn nsrun_ns_unpersist(path: *const c_char) -> c_int {
 /// Returns a new descriptor of the namespace the thread was in before: pass it to
 /// nsrun_ns_enter() to go back, then close it. Mount and user namespaces cannot be entered from
 /// a multithreaded process (EINVAL, with a message saying so).
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL not a namespace, not of `kind`, or a mnt/user
+/// namespace in a multithreaded process (the message says so); EPERM without CAP_SYS_ADMIN in
+/// the target's user namespace.
+/// Threads: moves the calling thread only (setns(2)); other threads stay where they are. pid
+/// and time namespaces change only what the thread's future children get.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_enter(fd: c_int, kind: c_int) -> c_int {
     boundary(|| {
@@ -169,12 +208,18 @@ pub extern "C" fn nsrun_ns_enter(fd: c_int, kind: c_int) -> c_int {
 }
 
 /// The kind of namespace `fd` (NSRUN_MNT … NSRUN_TIME).
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL not a namespace.
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_kind(fd: c_int) -> c_int {
     boundary(|| Ok(c_ns(fd, None)?.kind().flag()))
 }
 
 /// Fills `*id` with the identity of namespace `fd`. Returns 0.
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL `id` NULL or `fd` not a namespace.
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `id` is NULL or points to writable memory for one `struct nsrun_ns_id`.
@@ -195,6 +240,9 @@ pub unsafe extern "C" fn nsrun_ns_id(fd: c_int, id: *mut nsrun_ns_id) -> c_int {
 }
 
 /// 1 if `a` and `b` are the same namespace, 0 if not, -1 on error.
+///
+/// Errors (errno): EBADF `a` or `b` not open; EINVAL either is not a namespace.
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_same(a: c_int, b: c_int) -> c_int {
     boundary(|| {
@@ -205,12 +253,20 @@ pub extern "C" fn nsrun_ns_same(a: c_int, b: c_int) -> c_int {
 }
 
 /// The parent of pid or user namespace `fd` (NS_GET_PARENT). Returns a new descriptor.
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL not a pid or user namespace; EPERM the parent is
+/// outside the caller's user namespace (ioctl_ns(2)).
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_parent(fd: c_int) -> c_int {
     boundary(|| Ok(give_fd(c_ns(fd, None)?.parent()?)))
 }
 
 /// The user namespace owning namespace `fd` (NS_GET_USERNS). Returns a new descriptor.
+///
+/// Errors (errno): EBADF `fd` not open; EINVAL not a namespace; EPERM the owner is outside the
+/// caller's user namespace (ioctl_ns(2)).
+/// Threads: safe from any thread.
 #[no_mangle]
 pub extern "C" fn nsrun_ns_owner(fd: c_int) -> c_int {
     boundary(|| Ok(give_fd(c_ns(fd, None)?.owner()?)))
@@ -218,6 +274,10 @@ pub extern "C" fn nsrun_ns_owner(fd: c_int) -> c_int {
 
 /// Calls `visit` for every namespace (of `kind`, or all if 0) that a process is in or that is
 /// bind-mounted on a file, like lsns(8). Returns 0, or the first non-zero value `visit` returned.
+///
+/// Errors (errno): EINVAL `visit` NULL or unknown `kind`; errno of reading /proc or
+/// /proc/self/mountinfo; or the callback's non-zero value, returned as is (errno untouched).
+/// Threads: any thread; `visit` runs on the calling thread.
 ///
 /// # Safety
 /// `visit` is a valid function (NULL is refused); it receives `arg` unchanged.
@@ -258,6 +318,11 @@ pub unsafe extern "C" fn nsrun_ns_list(
 /// `ip netns add NAME`: creates a network namespace persisted as /run/netns/NAME (sharing
 /// /run/netns as ip does). EEXIST if NAME already holds one. Returns a new descriptor of it.
 ///
+/// Errors (errno): EINVAL `name` NULL, empty, `.`/`..`, containing '/', or over 255 bytes;
+/// EEXIST /run/netns/NAME already holds a namespace; EPERM without CAP_SYS_ADMIN; mount(2)'s
+/// errno.
+/// Threads: safe from any thread.
+///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
@@ -271,6 +336,10 @@ pub unsafe extern "C" fn nsrun_netns_add(name: *const c_char) -> c_int {
 
 /// Opens /run/netns/NAME (made by nsrun or `ip netns add`). Returns a new descriptor.
 ///
+/// Errors (errno): EINVAL bad `name` (as for nsrun_netns_add()) or the file is not a network
+/// namespace; ENOENT no such netns.
+/// Threads: safe from any thread.
+///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
 #[no_mangle]
@@ -283,6 +352,10 @@ pub unsafe extern "C" fn nsrun_netns_open(name: *const c_char) -> c_int {
 }
 
 /// `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
+///
+/// Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;
+/// EPERM, EBUSY from umount2(2).
+/// Threads: safe from any thread.
 ///
 /// # Safety
 /// `name` is NULL or a NUL-terminated string.
@@ -298,6 +371,10 @@ pub unsafe extern "C" fn nsrun_netns_delete(name: *const c_char) -> c_int {
 
 /// Calls `visit` with each name in /run/netns that holds a network namespace, sorted. Returns 0,
 /// or the first non-zero value `visit` returned.
+///
+/// Errors (errno): EINVAL `visit` NULL; errno of reading /run/netns (a missing directory is an
+/// empty list); or the callback's non-zero value, returned as is.
+/// Threads: any thread; `visit` runs on the calling thread.
 ///
 /// # Safety
 /// `visit` is a valid function (NULL is refused); it receives `arg` unchanged.

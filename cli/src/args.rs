@@ -6,11 +6,24 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use nsrun::Kind;
 
+/// The `nsrun` command line as a clap [`clap::Command`], for man pages, completions and
+/// tests that walk it.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// The exit statuses, in `nsrun --help` and nsrun(1).
+const EXIT_STATUS: &str = "Exit status: the program's own (128+N if signal N killed it); \
+125 when nsrun itself fails or the command line is wrong; 126 when the program cannot be run; \
+127 when it is not found; 141 when stdout was closed (nsrun ls | head -1). \
+A netns argument is a name in /run/netns (no '/') or a path.";
+
 #[derive(Parser)]
 #[command(
     name = "nsrun",
     version,
-    about = "Linux namespaces done right: boot a rootfs, unshare, nsenter, lsns, ip netns"
+    about = "Linux namespaces done right: boot a rootfs, unshare, nsenter, lsns, ip netns",
+    after_long_help = EXIT_STATUS
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -34,18 +47,38 @@ pub enum Cmd {
     #[command(subcommand)]
     Netns(NetnsCmd),
     /// Exit 0 if A and B are the same namespace, 1 if not (paths or PID:KIND).
-    Same { a: String, b: String },
+    Same {
+        /// A namespace file (/proc/PID/ns/net, /run/netns/lab) or PID:KIND (1234:net).
+        a: String,
+        /// The other one, written the same way.
+        b: String,
+    },
     /// Network interfaces across namespaces (what `ip link/addr/route` do).
     #[command(subcommand)]
     Link(LinkCmd),
+    /// Read or write kernel parameters in a network namespace (what `sysctl` does).
+    Sysctl(crate::cmd::sysctl::SysctlArgs),
+    /// Print a shell completion script: `nsrun completions bash > /etc/bash_completion.d/nsrun`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (nsrun.1 and one per subcommand) into DIR (used by `make man`).
+    #[command(hide = true)]
+    Man {
+        /// The directory (created if missing).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
 pub struct BootArgs {
     /// The rootfs directory.
     pub rootfs: PathBuf,
-    /// Join the network namespace /run/netns/NAME (made by `ip netns add` or `nsrun netns add`).
-    #[arg(long, value_name = "NAME", conflicts_with = "net_new")]
+    /// Join this network namespace: a name in /run/netns (made by `ip netns add` or `nsrun
+    /// netns add`) or a path.
+    #[arg(long, value_name = "NETNS", conflicts_with = "net_new")]
     pub net: Option<String>,
     /// Create a network namespace and persist it as /run/netns/NAME (refused if NAME exists).
     #[arg(long, value_name = "NAME")]
@@ -72,8 +105,13 @@ pub struct BootArgs {
     /// 0x60000000-) and the rootfs mounted idmapped.
     #[arg(long)]
     pub userns: bool,
-    /// The program (default: an interactive /bin/sh -i).
-    #[arg(last = true)]
+    /// The program and its arguments (default: an interactive /bin/sh -i); `--` before it is
+    /// optional.
+    #[arg(
+        value_name = "CMD",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub cmd: Vec<OsString>,
 }
 
@@ -88,10 +126,18 @@ pub struct RunArgs {
     /// New IPC namespace.
     #[arg(short = 'i', long)]
     pub ipc: bool,
-    /// New network namespace, or join the one at PATH (--net=PATH).
-    #[arg(short = 'n', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// New network namespace; --net=NETNS JOINS that one (a name in /run/netns or a path),
+    /// unlike unshare's --net=FILE, which creates one and binds it on FILE.
+    ///
+    /// `unshare --net=FILE` creates a new network namespace and bind-mounts it onto FILE; run
+    /// twice, or on a file from `ip netns add`, it stacks a second namespace over the first.
+    /// nsrun's --net=NETNS never creates: it joins the namespace NETNS holds, as `nsenter
+    /// --net=FILE` and `ip netns exec` do. To create a namespace and keep it on a file, use
+    /// --net-persist PATH (refused if PATH already holds one).
+    #[arg(short = 'n', long, value_name = "NETNS", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub net: Option<String>,
-    /// Create a new network namespace and persist it at PATH.
+    /// Create a new network namespace and persist it at PATH (what unshare's --net=FILE does;
+    /// refused if PATH already holds a namespace).
     #[arg(long, value_name = "PATH", conflicts_with = "net")]
     pub net_persist: Option<PathBuf>,
     /// New PID namespace (the program runs under nsrun's init, which is PID 1).
@@ -118,7 +164,35 @@ pub struct RunArgs {
     /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
     #[arg(long)]
     pub privileged: bool,
-    #[arg(last = true, required = true)]
+    /// Working directory of the program (inside the root, with --root).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub wd: Option<PathBuf>,
+    /// Mount propagation of the new mount namespace: slave (default) or private.
+    ///
+    /// slave: mounts made on the host later appear inside, mounts made inside never reach
+    /// the host. private: neither way. unshare's `shared` and `unchanged` are refused: they
+    /// would let a mount made inside appear on the host.
+    #[arg(long, value_name = "MODE", value_parser = ["slave", "private"])]
+    pub propagation: Option<String>,
+    /// Accepted for unshare: the launched tree is always killed (SIGKILL) when nsrun dies.
+    ///
+    /// nsrun's init is tied to nsrun (parent-death signal backed by a pidfd check), so this
+    /// is the default and cannot be turned off; a SIGNAL other than KILL is refused.
+    #[arg(long, value_name = "SIGNAL", num_args = 0..=1, require_equals = true, default_missing_value = "KILL")]
+    pub kill_child: Option<String>,
+    /// Run the program as this uid (inside the new user namespace, if any).
+    #[arg(short = 'S', long, value_name = "UID")]
+    pub setuid: Option<u32>,
+    /// Run the program as this gid (inside the new user namespace, if any).
+    #[arg(short = 'G', long, value_name = "GID")]
+    pub setgid: Option<u32>,
+    /// The program and its arguments; `--` before it is optional.
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub cmd: Vec<OsString>,
 }
 
@@ -146,23 +220,54 @@ pub struct EnterArgs {
     /// All namespaces of the target.
     #[arg(short = 'a', long, requires = "target")]
     pub all: bool,
-    #[arg(short = 'm', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's mount namespace, or the one at --mount=PATH.
+    #[arg(short = 'm', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub mount: Option<String>,
-    #[arg(short = 'u', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's UTS namespace, or the one at --uts=PATH.
+    #[arg(short = 'u', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub uts: Option<String>,
-    #[arg(short = 'i', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's IPC namespace, or the one at --ipc=PATH.
+    #[arg(short = 'i', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub ipc: Option<String>,
-    #[arg(short = 'n', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's network namespace, or --net=NETNS (a name in /run/netns or a path).
+    #[arg(short = 'n', long, value_name = "NETNS", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub net: Option<String>,
-    #[arg(short = 'p', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's PID namespace, or the one at --pid=PATH.
+    #[arg(short = 'p', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub pid: Option<String>,
-    #[arg(short = 'U', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's user namespace, or the one at --user=PATH.
+    #[arg(short = 'U', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub user: Option<String>,
-    #[arg(short = 'C', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's cgroup namespace, or the one at --cgroup=PATH.
+    #[arg(short = 'C', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub cgroup: Option<String>,
-    #[arg(short = 'T', long, num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Enter the target's time namespace, or the one at --time=PATH.
+    #[arg(short = 'T', long, value_name = "PATH", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub time: Option<String>,
-    #[arg(last = true, required = true)]
+    /// Working directory: the target's (-w) or DIR (--wd=DIR), looked up after entering.
+    #[arg(short = 'w', long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub wd: Option<String>,
+    /// Not supported: entering the mount namespace (-m) already gives its root.
+    ///
+    /// nsenter -r chroots into the target's root directory. Joining a mount namespace already
+    /// sets the root to that namespace's root, which is a container's root when it was
+    /// started with pivot_root (as nsrun starts them); nsrun changes the root only by
+    /// pivot_root in a new mount namespace (`nsrun run --root DIR`). Given, it is refused.
+    #[arg(short = 'r', long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    pub root: Option<String>,
+    /// Run the program as this uid.
+    #[arg(short = 'S', long, value_name = "UID")]
+    pub setuid: Option<u32>,
+    /// Run the program as this gid.
+    #[arg(short = 'G', long, value_name = "GID")]
+    pub setgid: Option<u32>,
+    /// The program and its arguments; `--` before it is optional.
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub cmd: Vec<OsString>,
 }
 
@@ -179,20 +284,36 @@ pub struct LsArgs {
 #[derive(Subcommand)]
 pub enum NetnsCmd {
     /// Create /run/netns/NAME.
-    Add { name: String },
+    Add {
+        /// The name (one path component).
+        name: String,
+    },
     /// Delete /run/netns/NAME (every mount stacked on it, then the file).
     #[command(alias = "delete")]
-    Del { name: String },
+    Del {
+        /// The name.
+        name: String,
+    },
     /// List named network namespaces.
     #[command(alias = "list")]
     Ls {
+        /// JSON output (a list of names).
         #[arg(short = 'J', long)]
         json: bool,
     },
-    /// Run CMD in /run/netns/NAME, with a fresh /sys (as `ip netns exec` does).
+    /// Run CMD in a network namespace, as `ip netns exec` does: a fresh /sys, and each file of
+    /// /etc/netns/NAME bound over its /etc counterpart.
     Exec {
+        /// A name in /run/netns, or a path.
+        #[arg(value_name = "NETNS")]
         name: String,
-        #[arg(last = true, required = true)]
+        /// The program and its arguments; `--` before it is optional.
+        #[arg(
+            value_name = "CMD",
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
         cmd: Vec<OsString>,
     },
 }
@@ -205,12 +326,15 @@ pub enum LinkCmd {
         /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
+        /// JSON output.
         #[arg(short = 'J', long)]
         json: bool,
     },
     /// Move interface NAME into namespace TARGET.
     Move {
+        /// The interface.
         name: String,
+        /// The namespace to move it to: a name in /run/netns or a path.
         target: String,
         /// Rename it on the way.
         #[arg(long = "name", value_name = "NEW")]
@@ -221,58 +345,82 @@ pub enum LinkCmd {
     },
     /// Create a veth pair NAME/PEER.
     Veth {
+        /// This end's name.
         name: String,
+        /// The other end's name.
         peer: String,
+        /// Where NAME is created: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
+        /// Where PEER is created: a name in /run/netns or a path (default: --ns).
         #[arg(long)]
         peer_ns: Option<String>,
     },
     /// Set NAME up.
     Up {
+        /// The interface.
         name: String,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
     /// Set NAME down.
     Down {
+        /// The interface.
         name: String,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
     /// Set the MTU of NAME.
     Mtu {
+        /// The interface.
         name: String,
+        /// The MTU in bytes.
         mtu: u32,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
     /// Add (or --del) an address: `nsrun link addr eth1 198.18.0.1/24`.
     Addr {
+        /// The interface.
         name: String,
+        /// The address with its prefix length: 198.18.0.1/24, 2001:db8::1/64.
         cidr: String,
+        /// Delete the address instead of adding it.
         #[arg(long)]
         del: bool,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
     /// Add a route: DST is "default" or a CIDR.
     Route {
+        /// "default" or a CIDR: 198.18.0.0/24.
         dst: String,
+        /// The gateway address.
         #[arg(long)]
         via: Option<String>,
+        /// The outgoing interface.
         #[arg(long)]
         dev: Option<String>,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
     /// Delete interface NAME.
     #[command(alias = "delete")]
     Del {
+        /// The interface.
         name: String,
+        /// Network namespace: a name in /run/netns or a path (default: this one).
         #[arg(long)]
         ns: Option<String>,
     },
+    // Routes (list, replace, delete), bridges, VLANs: defined in cmd/link.rs.
+    #[command(flatten)]
+    More(crate::cmd::link::LinkMore),
 }
 
 impl RunArgs {
@@ -382,6 +530,63 @@ mod tests {
             panic!()
         };
         assert!(a.kind_options().contains(&(Kind::Net, Some(""))));
+    }
+
+    /// Every argument of every (sub)command has help text, and every command an about line:
+    /// `--help` and the man pages never show a bare option.
+    #[test]
+    fn every_argument_and_command_has_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", cmd.get_name());
+            if cmd.get_about().is_none() && path != " nsrun" {
+                missing.push(format!("{path}: command without about"));
+            }
+            for arg in cmd.get_arguments() {
+                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
+                if !builtin && arg.get_help().is_none() {
+                    missing.push(format!("{path}: {}", arg.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        let mut cmd = command();
+        cmd.build();
+        walk(&cmd, "", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+        cmd.debug_assert();
+    }
+
+    #[test]
+    fn commands_need_no_double_dash() {
+        let Cmd::Netns(NetnsCmd::Exec { name, cmd }) =
+            parse(&["netns", "exec", "lab", "ip", "-br", "link"])
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (name.as_str(), cmd),
+            ("lab", vec!["ip".into(), "-br".into(), "link".into()])
+        );
+        let Cmd::Run(a) = parse(&["run", "-n", "ip", "-n", "x", "link"]) else {
+            panic!()
+        };
+        assert_eq!(a.net.as_deref(), Some(""));
+        assert_eq!(a.cmd, ["ip", "-n", "x", "link"]);
+        let Cmd::Enter(a) = parse(&["enter", "-t", "1", "-a", "sh", "-c", "x"]) else {
+            panic!()
+        };
+        assert_eq!(a.cmd, ["sh", "-c", "x"]);
+        let Cmd::Boot(a) = parse(&["boot", "/r", "--hostname", "h", "/bin/sh", "-c", "x"]) else {
+            panic!()
+        };
+        assert_eq!((a.hostname.as_deref(), a.cmd.len()), (Some("h"), 3));
+        let Cmd::Run(a) = parse(&["run", "--", "--weird"]) else {
+            panic!()
+        };
+        assert_eq!(a.cmd, ["--weird"], "-- still works");
     }
 
     #[test]

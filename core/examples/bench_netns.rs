@@ -1,5 +1,5 @@
 //! nsrun's side of bench/bench_netns.py:
-//!   bench_netns add N PREFIX | del N PREFIX | enter N NAME     prints seconds elapsed
+//!   bench_netns add N PREFIX | open N PREFIX | del N PREFIX | enter N NAME   prints seconds elapsed
 use std::time::Instant;
 
 fn main() -> Result<(), nsrun::Error> {
@@ -10,6 +10,11 @@ fn main() -> Result<(), nsrun::Error> {
         "add" => {
             for i in 0..n {
                 nsrun::netns::add(&format!("{name}-{i}"))?;
+            }
+        }
+        "open" => {
+            for i in 0..n {
+                nsrun::netns::open(&format!("{name}-{i}"))?;
             }
         }
         "del" => {
@@ -26,7 +31,7 @@ fn main() -> Result<(), nsrun::Error> {
             println!("{:.6}", t0.elapsed().as_secs_f64());
             return Ok(());
         }
-        _ => panic!("usage: bench_netns add|del|enter N NAME"),
+        _ => panic!("usage: bench_netns add|open|del|enter N NAME"),
     }
     println!("{:.6}", t0.elapsed().as_secs_f64());
     Ok(())

@@ -19,6 +19,9 @@
 //! system calls (no allocation) before exec.
 
 #![deny(unsafe_op_in_unsafe_fn)]
+// The C library's `main` is the entry point: Rust's runtime start (stack guard lookup through
+// /proc/self/maps, sigaltstack, SIGPIPE ignored) is work every launch would pay for nothing.
+#![no_main]
 
 mod sys;
 #[path = "../src/launch/wire.rs"]
@@ -285,7 +288,9 @@ const FORWARDED_WITH_HANDLER: [c_int; 8] = [
     sys::SIGCONT,
 ];
 
-fn main() {
+/// Entry point, called by the C library's start code. Never returns.
+#[no_mangle]
+pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
     // SAFETY: prctl with integer arguments and a NUL-terminated name.
     unsafe {
         sys::prctl(sys::PR_SET_DUMPABLE, 0usize, 0usize, 0usize, 0usize);
@@ -371,6 +376,7 @@ fn main() {
     Init {
         cfg: &cfg,
         sfd,
+        control: cfg.control_fd,
         payload: pid,
         payload_status: None,
         stopping: false,
@@ -486,6 +492,8 @@ fn run_boot(cfg: &Config, argv: &[Vec<u8>]) {
 struct Init<'a> {
     cfg: &'a Config,
     sfd: c_int,
+    /// The launcher's control channel; -1 once it has hung up (the launcher exec'd, say).
+    control: c_int,
     payload: sys::pid_t,
     payload_status: Option<c_int>,
     stopping: bool,
@@ -556,7 +564,7 @@ impl Init<'_> {
                 events: sys::POLLIN,
                 revents: 0,
             }];
-            for fd in [self.cfg.control_fd, self.cfg.listen_fd] {
+            for fd in [self.control, self.cfg.listen_fd] {
                 if fd >= 0 {
                     fds.push(sys::pollfd {
                         fd,
@@ -585,8 +593,8 @@ impl Init<'_> {
                 self.finish(status);
             }
             let ready = |fd: c_int| fds.iter().any(|p| p.fd == fd && p.revents != 0);
-            if self.cfg.control_fd >= 0 && ready(self.cfg.control_fd) {
-                self.request(self.cfg.control_fd, true);
+            if self.control >= 0 && ready(self.control) {
+                self.request(self.control, true);
             }
             if self.cfg.listen_fd >= 0 && ready(self.cfg.listen_fd) {
                 self.accept();
@@ -808,6 +816,12 @@ impl Init<'_> {
             if !control {
                 self.conns.push(sock);
             }
+            return;
+        }
+        if n <= 0 && control {
+            // The launcher's end is gone: stop watching it (it would poll as ready forever).
+            close(sock);
+            self.control = -1;
             return;
         }
         let mut fds = Vec::new();

@@ -22,8 +22,29 @@ macro_rules! errno_consts {
 }
 
 errno_consts!(
-    EPERM, ENOENT, ESRCH, EINTR, EIO, EBADF, ECHILD, EAGAIN, ENOMEM, EACCES, EBUSY, EEXIST, ENODEV,
-    ENOTDIR, EISDIR, EINVAL, ENOSPC, ELOOP, ENOSYS, EOPNOTSUPP, ETIMEDOUT,
+    EPERM,
+    ENOENT,
+    ESRCH,
+    EINTR,
+    EIO,
+    EBADF,
+    ECHILD,
+    EAGAIN,
+    ENOMEM,
+    EACCES,
+    EBUSY,
+    EEXIST,
+    ENODEV,
+    ENOTDIR,
+    EISDIR,
+    EINVAL,
+    ENOSPC,
+    ELOOP,
+    ENOSYS,
+    EOPNOTSUPP,
+    ENETUNREACH,
+    ERANGE,
+    ETIMEDOUT,
 );
 
 impl Errno {

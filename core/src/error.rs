@@ -30,19 +30,29 @@ pub enum Error {
     Sys {
         /// What was attempted, e.g. `"open namespace"`, `"bind-mount namespace onto"`.
         op: &'static str,
+        /// The path concerned (None when the call has none, e.g. `unshare`).
         path: Option<PathBuf>,
+        /// What the kernel said.
         errno: Errno,
     },
 
     /// The path exists but is not a namespace file (not on nsfs).
     #[error("{path}: not a namespace file ({what})", path = .path.display())]
-    NotANamespace { path: PathBuf, what: String },
+    NotANamespace {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead ("a regular file on ext4", …).
+        what: String,
+    },
 
     /// The namespace is of another kind than the one asked for.
     #[error("{path}: is a {found} namespace, not {expected}", path = .path.display())]
     WrongKind {
+        /// The namespace file.
         path: PathBuf,
+        /// The kind asked for.
         expected: Kind,
+        /// The kind it is.
         found: Kind,
     },
 
@@ -50,22 +60,33 @@ pub enum Error {
     #[error("persist {path}: already holds {existing_kind}:[{ino}] (join it, or unpersist it first)",
             path = .path.display(), ino = .existing.ino)]
     AlreadyPersisted {
+        /// The path asked for.
         path: PathBuf,
+        /// The kind of the namespace already there.
         existing_kind: Kind,
+        /// Its identity.
         existing: NsId,
     },
 
     /// `unpersist` of a path that holds no namespace.
     #[error("unpersist {path}: no namespace is bound there", path = .path.display())]
-    NotPersisted { path: PathBuf },
+    NotPersisted {
+        /// The path.
+        path: PathBuf,
+    },
 
     /// A value given by the caller was refused before any system call.
     #[error("{op}: {what} {value:?} {reason}")]
     InvalidArgument {
+        /// The operation (`"netns"`, `"launch"`, …).
         op: &'static str,
+        /// Which argument (`"name"`, `"hostname"`, …).
         what: &'static str,
+        /// The value given.
         value: String,
+        /// Why it was refused ("contains '/'").
         reason: &'static str,
+        /// The errno C and Python report (EINVAL unless said otherwise).
         errno: Errno,
     },
 
@@ -74,19 +95,58 @@ pub enum Error {
     #[error("launch: {stage}{path}: {reason}", path = OptPath(.path),
             reason = launch_reason(*.stage, *.errno, *.status))]
     Launch {
+        /// The step that failed.
         stage: crate::launch::Stage,
+        /// What the kernel said (or the errno nsrun chose for a non-syscall failure).
         errno: Errno,
         /// For the boot stage: the wait status of the boot command.
         status: Option<i32>,
+        /// The path concerned, if any (the program, a mount target, …).
         path: Option<PathBuf>,
     },
 
     /// A network interface operation failed (ENODEV: no such interface).
-    #[error("{op} {name}: {reason}", reason = if *.errno == Errno::ENODEV { "no such interface" } else { .errno.desc() })]
+    #[error("{}", link_message(.op, .name, .netns, *.errno))]
     Link {
+        /// What was attempted (`"set up"`, `"add address"`, …).
         op: &'static str,
-        /// The interface (or route destination) concerned.
+        /// The interface concerned.
         name: String,
+        /// The network namespace it was looked for in: its name in /run/netns, its path, or
+        /// its id (`net:[4026532279]`).
+        netns: String,
+        /// What the kernel said (netlink's error).
+        errno: Errno,
+    },
+
+    /// A route operation failed; EEXIST names the route that exists, ESRCH the one missing.
+    #[error("{}", route_message(.op, .route, .netns, *.errno))]
+    Route {
+        /// What was attempted (`"add route"`, `"delete route"`, …).
+        op: &'static str,
+        /// The route as `ip route` would show its key: "198.18.0.0/24 via 198.18.1.1",
+        /// "default dev eth1".
+        route: String,
+        /// The network namespace, named as in [`Error::Link`].
+        netns: String,
+        /// What the kernel said (EEXIST, ESRCH, …).
+        errno: Errno,
+    },
+
+    /// Reading or writing a sysctl under /proc/sys failed.
+    #[error("{op} {key}{ns}: {reason} ({path})", path = .path.display(),
+            ns = .netns.as_ref().map(|n| format!(" in netns {n}")).unwrap_or_default(),
+            reason = if *.errno == Errno::ENOENT { "no such sysctl" } else { .errno.desc() })]
+    Sysctl {
+        /// `"read sysctl"` or `"write sysctl"`.
+        op: &'static str,
+        /// The key as given: "net.ipv4.ip_forward".
+        key: String,
+        /// The network namespace (None: the host's view, asked for explicitly).
+        netns: Option<String>,
+        /// The file under /proc/sys.
+        path: PathBuf,
+        /// What the kernel said.
         errno: Errno,
     },
 
@@ -96,8 +156,11 @@ pub enum Error {
              do it in a single-threaded child or before starting threads"
     )]
     MultiThreaded {
+        /// `"enter"` or `"create"`.
         op: &'static str,
+        /// The namespace kind.
         kind: Kind,
+        /// How many threads the process had.
         threads: usize,
     },
 }
@@ -153,7 +216,9 @@ impl Error {
         match self {
             Error::Sys { errno, .. }
             | Error::InvalidArgument { errno, .. }
-            | Error::Link { errno, .. } => *errno,
+            | Error::Link { errno, .. }
+            | Error::Route { errno, .. }
+            | Error::Sysctl { errno, .. } => *errno,
             Error::Launch { errno, .. } if errno.raw() != 0 => *errno,
             Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
@@ -168,13 +233,15 @@ impl Error {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Error::Sys { path, .. } | Error::Launch { path, .. } => path.as_deref(),
+            Error::Sysctl { path, .. } => Some(path),
             Error::NotANamespace { path, .. }
             | Error::WrongKind { path, .. }
             | Error::AlreadyPersisted { path, .. }
             | Error::NotPersisted { path } => Some(path),
-            Error::InvalidArgument { .. } | Error::MultiThreaded { .. } | Error::Link { .. } => {
-                None
-            }
+            Error::InvalidArgument { .. }
+            | Error::MultiThreaded { .. }
+            | Error::Link { .. }
+            | Error::Route { .. } => None,
         }
     }
 }
@@ -211,6 +278,34 @@ pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
 /// [`io_errno`] as nix's type, for the crate-internal helpers that take one.
 pub(crate) fn io_errno_nix(e: &std::io::Error) -> nix::errno::Errno {
     nix::errno::Errno::from_raw(io_errno(e).raw())
+}
+
+fn link_message(op: &str, name: &str, netns: &str, errno: Errno) -> String {
+    match errno {
+        Errno::ENODEV => format!("{op} {name}: no such interface in netns {netns}"),
+        Errno::EEXIST => {
+            format!("{op} {name}: an interface of that name already exists in netns {netns}")
+        }
+        Errno::EOPNOTSUPP if op == "create vlan" => {
+            format!("{op} {name} in netns {netns}: this kernel has no 802.1Q VLAN support (8021q)")
+        }
+        Errno::EOPNOTSUPP if op.starts_with("create ") => format!(
+            "{op} {name} in netns {netns}: this kernel does not support that kind of interface"
+        ),
+        _ => format!("{op} {name} in netns {netns}: {}", errno.desc()),
+    }
+}
+
+fn route_message(op: &str, route: &str, netns: &str, errno: Errno) -> String {
+    match errno {
+        Errno::EEXIST => format!("{op}: route {route} already exists in netns {netns}"),
+        Errno::ESRCH => format!("{op}: no route {route} in netns {netns}"),
+        Errno::ENETUNREACH => format!(
+            "{op} {route} in netns {netns}: the gateway is on no connected network \
+             (Network is unreachable)"
+        ),
+        _ => format!("{op} {route} in netns {netns}: {}", errno.desc()),
+    }
 }
 
 fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>) -> String {

@@ -9,13 +9,21 @@ use std::str::FromStr;
 /// `ioctl_ns(2)`'s `NS_GET_NSTYPE` returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// Mount points (`mnt`, `CLONE_NEWNS`).
     Mnt,
+    /// Hostname and NIS domain name (`uts`, `CLONE_NEWUTS`).
     Uts,
+    /// System V IPC and POSIX message queues (`ipc`, `CLONE_NEWIPC`).
     Ipc,
+    /// Network devices, addresses, routes, sockets (`net`, `CLONE_NEWNET`).
     Net,
+    /// Process ids (`pid`, `CLONE_NEWPID`).
     Pid,
+    /// User and group ids, capabilities (`user`, `CLONE_NEWUSER`).
     User,
+    /// The cgroup root directory (`cgroup`, `CLONE_NEWCGROUP`).
     Cgroup,
+    /// The boot and monotonic clocks (`time`, `CLONE_NEWTIME`).
     Time,
 }
 

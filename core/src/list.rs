@@ -11,7 +11,9 @@ use crate::{Kind, NsId};
 /// One namespace found on the system.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamespaceInfo {
+    /// Its identity.
     pub id: NsId,
+    /// Its kind.
     pub kind: Kind,
     /// Processes (thread-group leaders) in it, ascending.
     pub pids: Vec<i32>,

@@ -8,18 +8,20 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
 use nix::sched::{unshare, CloneFlags};
-use nix::sys::stat::{fstat, stat, Mode, SFlag};
-use nix::sys::statfs::{fstatfs, NSFS_MAGIC};
+use nix::sys::stat::{fstat, stat, FileStat, Mode, SFlag};
+use nix::sys::statfs::fstatfs;
 
 use crate::error::{Context, Error, Result};
-use crate::sys;
 use crate::Kind;
+use crate::{persist, sys};
 
 /// The identity of a namespace: the (st_dev, st_ino) of its nsfs inode. Two handles refer to the
 /// same namespace exactly when their ids are equal (`ioctl_ns(2)`, "Namespace identity").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NsId {
+    /// `st_dev` of the nsfs inode.
     pub dev: u64,
+    /// `st_ino` of the nsfs inode: the number /proc shows (`net:[4026532279]`).
     pub ino: u64,
 }
 
@@ -49,17 +51,47 @@ impl Namespace {
     /// Opens a namespace file and verifies that it is on nsfs and, if `kind` is given, of that
     /// kind. `path` may be `/proc/PID/ns/X`, a file where a namespace was persisted, or
     /// `/proc/PID/fd/N` of a namespace descriptor.
+    ///
+    /// A placeholder (an empty file of mode 0 that a concurrent [`Namespace::persist`] or
+    /// `ip netns add` is about to mount onto, or an unpersist has just unmounted) is waited for,
+    /// at most 3 s: so an open racing a
+    /// persist or unpersist of `path` gives the namespace or ENOENT, never
+    /// [`Error::NotANamespace`].
     pub fn open(path: impl AsRef<Path>, kind: Option<Kind>) -> Result<Namespace> {
         let path = path.as_ref();
-        // stat first: opening a device node or FIFO that is not a namespace can have side effects.
-        let st = stat(path).ctx("open namespace", path)?;
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-            return Err(Error::NotANamespace {
-                path: path.to_path_buf(),
-                what: sys::file_type_name(st.st_mode).to_owned(),
-            });
+        let mut backoff = persist::Backoff::new();
+        loop {
+            // stat first: opening a device node or FIFO that is not a namespace can have side
+            // effects.
+            let st = stat(path).ctx("open namespace", path)?;
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: sys::file_type_name(st.st_mode).to_owned(),
+                });
+            }
+            if persist::is_placeholder(&st) {
+                if backoff.pause() {
+                    continue;
+                }
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: persist::PLACEHOLDER_WHAT.to_owned(),
+                });
+            }
+            match Self::open_unchecked(path, kind) {
+                // Unmounted between the stat and the open: look again (the placeholder check
+                // above waits for its removal), unless it is just a file.
+                Err(Error::NotANamespace { .. })
+                    if stat(path).map_or(true, |st| persist::is_placeholder(&st)) => {}
+                result => return result,
+            }
         }
-        Self::open_unchecked(path, kind)
+    }
+
+    /// Verifies a descriptor of `path` (any kind).
+    pub(crate) fn from_fd_at(fd: OwnedFd, path: &Path) -> Result<Namespace> {
+        Self::verify(fd, None, Some(path.to_path_buf()))
     }
 
     /// Like [`Namespace::open`] for paths known to be namespace links (`/proc/…/ns/…`).
@@ -141,19 +173,29 @@ impl Namespace {
     }
 
     fn verify(fd: OwnedFd, expected: Option<Kind>, path: Option<PathBuf>) -> Result<Namespace> {
-        let shown = || {
-            path.clone()
-                .unwrap_or_else(|| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())))
+        let st = match fstat(&fd) {
+            Ok(st) => st,
+            Err(e) => return Err(Error::sys("fstat", shown_path(&path, &fd), e)),
         };
-        let fs = fstatfs(&fd).map_err(|e| Error::sys("fstatfs", shown(), e))?;
-        if fs.filesystem_type() != NSFS_MAGIC {
-            let st = fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?;
+        Self::verify_stat(fd, st, expected, path)
+    }
+
+    /// [`Namespace::verify`] with the descriptor's stat already read.
+    fn verify_stat(
+        fd: OwnedFd,
+        st: FileStat,
+        expected: Option<Kind>,
+        path: Option<PathBuf>,
+    ) -> Result<Namespace> {
+        let shown = || shown_path(&path, &fd);
+        if !sys::is_nsfs_fd(fd.as_fd(), &st).map_err(|e| Error::sys("fstatfs", shown(), e))? {
+            let magic = fstatfs(&fd).map_err(|e| Error::sys("fstatfs", shown(), e))?;
             return Err(Error::NotANamespace {
                 path: shown(),
                 what: format!(
                     "{} on a filesystem with magic {:#x}",
                     sys::file_type_name(st.st_mode),
-                    fs.filesystem_type().0
+                    magic.filesystem_type().0
                 ),
             });
         }
@@ -168,8 +210,34 @@ impl Namespace {
                 });
             }
         }
-        let id = NsId::of(&fstat(&fd).map_err(|e| Error::sys("fstat", shown(), e))?);
+        let id = NsId::of(&st);
         Ok(Namespace { fd, kind, id, path })
+    }
+
+    /// Opens a namespace file in a root-owned directory of them (`/run/netns`) the way
+    /// `ip netns` does: straight away, without [`Namespace::open`]'s stat first (only root can put
+    /// a device node there). Waits for a placeholder like [`Namespace::open`].
+    pub(crate) fn open_in_run_dir(path: &Path, kind: Option<Kind>) -> Result<Namespace> {
+        let mut backoff = persist::Backoff::new();
+        loop {
+            let fd = open(
+                path,
+                OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY | OFlag::O_NONBLOCK,
+                Mode::empty(),
+            )
+            .ctx("open namespace", path)?;
+            let st = fstat(&fd).ctx("fstat", path)?;
+            if persist::is_placeholder(&st) {
+                if backoff.pause() {
+                    continue;
+                }
+                return Err(Error::NotANamespace {
+                    path: path.to_path_buf(),
+                    what: persist::PLACEHOLDER_WHAT.to_owned(),
+                });
+            }
+            return Self::verify_stat(fd, st, kind, Some(path.to_path_buf()));
+        }
     }
 
     /// Creates a new namespace of `kind`, held only by the returned handle. The caller's own
@@ -191,6 +259,12 @@ impl Namespace {
             Kind::Mnt | Kind::Time => create_in_thread(kind),
             Kind::Net | Kind::Uts | Kind::Ipc | Kind::Cgroup => create_in_place(kind),
         }
+    }
+
+    /// The same handle, now known by `path` (where it was just persisted).
+    pub(crate) fn known_as(mut self, path: PathBuf) -> Namespace {
+        self.path = Some(path);
+        self
     }
 
     /// The kind (from `NS_GET_NSTYPE`).
@@ -273,6 +347,12 @@ fn unshare_op(kind: Kind) -> &'static str {
         Kind::Cgroup => "unshare cgroup",
         Kind::Time => "unshare time",
     }
+}
+
+/// `path`, or `/proc/self/fd/N` of `fd`, for error messages.
+fn shown_path(path: &Option<PathBuf>, fd: &OwnedFd) -> PathBuf {
+    path.clone()
+        .unwrap_or_else(|| PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd())))
 }
 
 /// `unshare(2)` on the calling thread, open the new namespace, `setns(2)` back to the one the

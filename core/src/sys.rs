@@ -2,9 +2,11 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use nix::errno::Errno;
-use nix::sys::statfs::{statfs, NSFS_MAGIC};
+use nix::sys::stat::FileStat;
+use nix::sys::statfs::{fstatfs, statfs, NSFS_MAGIC};
 
 use crate::error::{Context, Result};
 use crate::Kind;
@@ -54,6 +56,27 @@ pub fn dup_fd(fd: RawFd) -> Result<OwnedFd> {
         )
         .with_errno(crate::Errno::of(errno))
     })
+}
+
+/// The `st_dev` of every namespace file: nsfs is one kernel-internal filesystem, so a stat tells
+/// a namespace file from any other without a `statfs(2)` (ioctl_ns(2), "Namespace identity").
+/// Read once from `/proc/self/ns/net`; `None` without /proc (callers then use `fstatfs`).
+pub(crate) fn nsfs_dev() -> Option<u64> {
+    static DEV: OnceLock<Option<u64>> = OnceLock::new();
+    *DEV.get_or_init(|| {
+        let path = "/proc/self/ns/net";
+        let st = nix::sys::stat::stat(path).ok()?;
+        (statfs(path).ok()?.filesystem_type() == NSFS_MAGIC).then_some(st.st_dev)
+    })
+}
+
+/// Is the file of descriptor `fd`, whose stat is `st`, on nsfs? Costs no system call once the
+/// nsfs device is known.
+pub(crate) fn is_nsfs_fd(fd: BorrowedFd<'_>, st: &FileStat) -> Result<bool, Errno> {
+    match nsfs_dev() {
+        Some(dev) => Ok(st.st_dev == dev),
+        None => Ok(fstatfs(fd)?.filesystem_type() == NSFS_MAGIC),
+    }
 }
 
 /// Is `path` on nsfs (a namespace file, or a bind mount of one)? Follows symlinks.

@@ -363,3 +363,26 @@ fn time_namespaces_new_and_joined_reach_the_init_and_the_program() {
     assert_eq!(out, format!("{new_time}\n{new_time}\n"));
     first.stop(Duration::from_secs(5)).unwrap();
 }
+
+#[test]
+fn exec_by_pid_from_a_thread_in_another_network_namespace() {
+    let mut child = node("othernet");
+    let pid = child.pid();
+    let other = Namespace::create(Kind::Net).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let _inside = other.enter().unwrap();
+            let mut cmd = ExecCommand::new(["hostname"]);
+            cmd.stdout(Stdio::Piped);
+            let mut e = nsrun::launch::exec_target(pid, &cmd).unwrap();
+            assert_eq!(
+                read_all(e.stdout.take()).trim(),
+                format!("othernet-{}", std::process::id())
+            );
+            assert_eq!(e.wait(None).unwrap(), Some(ExitStatus::Exited(0)));
+            // The thread is still where it was.
+            assert_eq!(Namespace::current(Kind::Net).unwrap(), other);
+        });
+    });
+    child.stop(Duration::from_secs(5)).unwrap();
+}

@@ -35,6 +35,8 @@ class InvalidArgumentError(Error, ValueError):
 
 
 class LaunchError(Error):
-    """Starting a program in namespaces failed; ``stage`` says where."""
+    """Starting a program in namespaces failed; ``stage`` says where. For a failed boot command,
+    ``status`` is its returncode (the exit code, or minus the signal that killed it)."""
 
     stage = None
+    status = None

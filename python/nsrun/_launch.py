@@ -1,5 +1,7 @@
 """Launching programs in namespaces: nsrun.run (like subprocess.run) and nsrun.spawn -> Process."""
 
+import codecs
+import errno
 import io
 import os
 import selectors
@@ -16,18 +18,86 @@ PIPE = subprocess.PIPE
 DEVNULL = subprocess.DEVNULL
 _INHERIT = -10
 
-__all__ = ["DEVNULL", "PIPE", "Process", "run", "spawn"]
+__all__ = ["DEVNULL", "PIPE", "ExecProcess", "Process", "run", "spawn"]
 
-_DEFAULT_NAMESPACES = {"mnt": "new", "pid": "new", "uts": "new", "ipc": "new"}
+_PathArg = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+def _invalid(message: str) -> InvalidArgumentError:
+    return InvalidArgumentError(errno.EINVAL, message, None)
+
+
+def _fspath(v: Any, what: str) -> Union[str, bytes]:
+    """os.fspath(v) (str, bytes or os.PathLike of either), with a TypeError naming ``what``."""
+    try:
+        return os.fspath(v)
+    except TypeError:
+        raise TypeError(f"{what}: expected str, bytes or os.PathLike object, not {type(v).__name__}") from None
+
+
+def _path(v: Any, what: str) -> Optional[Union[str, bytes]]:
+    return None if v is None else _fspath(v, what)
 
 
 def _argv(argv, what="argv") -> List[Union[str, bytes]]:
     if isinstance(argv, (str, bytes, os.PathLike)):
-        raise InvalidArgumentError(22, f"{what} must be a sequence of arguments, not a string", None)
-    out = [os.fspath(a) for a in argv]
+        raise _invalid(f"{what} must be a sequence of arguments, not a string")
+    try:
+        items = list(argv)
+    except TypeError:
+        raise TypeError(f"{what}: expected a sequence of arguments, not {type(argv).__name__}") from None
+    out = [_fspath(a, f"{what}[{i}]") for i, a in enumerate(items)]
     if not out:
-        raise InvalidArgumentError(22, f"{what} is empty: nothing to run", None)
+        raise _invalid(f"{what} is empty: nothing to run")
     return out
+
+
+def _env(env: Optional[Mapping[Any, Any]]) -> Optional[List[Tuple[Union[str, bytes], Union[str, bytes]]]]:
+    """Names and values as str, bytes or os.PathLike, like subprocess."""
+    if env is None:
+        return None
+    return [(_fspath(k, "env name"), _fspath(v, f"env[{k!r}]")) for k, v in env.items()]
+
+
+_ID_MAX = 2**32 - 2  # (uid_t)-1 means "no change" to the kernel: never a real id
+
+
+def _id(v: Any, what: str) -> Optional[int]:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{what}: expected an int, not {type(v).__name__}")
+    if not 0 <= v <= _ID_MAX:
+        raise _invalid(f"{what}: {v} is not a valid id (0 to {_ID_MAX})")
+    return v
+
+
+def _id_map(m: Any, what: str) -> List[Tuple[int, int, int]]:
+    out = []
+    for line in m or ():
+        if not isinstance(line, (tuple, list)) or len(line) != 3:
+            raise _invalid(f"{what}: {line!r} must be (inside, outside, count)")
+        inside, outside, count = (_id(x, what) for x in line)
+        out.append((inside, outside, count))
+    return out
+
+
+def _pass_fds(fds: Iterable[Any]) -> List[int]:
+    out = []
+    for fd in fds:
+        if isinstance(fd, bool) or not isinstance(fd, int):
+            raise TypeError(f"pass_fds: expected file descriptors (int), not {type(fd).__name__}")
+        if not 0 <= fd < 2**31:
+            raise _invalid(f"pass_fds: {fd} is not a file descriptor")
+        out.append(fd)
+    return out
+
+
+def _text_codec(encoding: Optional[str], errors: Optional[str]) -> None:
+    """Looks the codec and the error handler up before anything is started (LookupError)."""
+    if encoding is not None:
+        codecs.lookup(encoding)
+    if errors is not None:
+        codecs.lookup_error(errors)
 
 
 def _stdio(v, name) -> int:
@@ -39,7 +109,7 @@ def _stdio(v, name) -> int:
         return v
     if hasattr(v, "fileno"):
         return v.fileno()
-    raise InvalidArgumentError(22, f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file", None)
+    raise _invalid(f"{name} must be None, PIPE, DEVNULL, a file descriptor or a file")
 
 
 def _ns_setting(v: Any) -> Any:
@@ -52,12 +122,14 @@ def _ns_setting(v: Any) -> Any:
 
 
 def _namespaces(ns: Optional[Mapping[Any, Any]]) -> List[Tuple[str, Any]]:
-    merged: Dict[str, Any] = dict(_DEFAULT_NAMESPACES)
+    # Only the caller's settings: the defaults (new mnt, pid, uts, ipc) are core's
+    # (nsrun::Launch::new), applied under these.
+    merged: Dict[str, Any] = {}
     for k, v in (ns or {}).items():
         try:
             kind = Kind(k.value if isinstance(k, Kind) else k)
         except ValueError:
-            raise InvalidArgumentError(22, f"namespaces: {k!r} is not a namespace kind", None) from None
+            raise _invalid(f"namespaces: {k!r} is not a namespace kind") from None
         merged[kind.value] = _ns_setting(v)
     return list(merged.items())
 
@@ -66,13 +138,13 @@ def _mounts(mounts) -> List[Tuple[str, str, bool]]:
     out = []
     for m in mounts or ():
         if not isinstance(m, (tuple, list)) or len(m) not in (2, 3):
-            raise InvalidArgumentError(22, f"mounts: {m!r} must be (source, target[, 'ro'|'rw'|bool])", None)
+            raise _invalid(f"mounts: {m!r} must be (source, target[, 'ro'|'rw'|bool])")
         ro = False
         if len(m) == 3:
             ro = {"ro": True, "rw": False}.get(m[2], m[2]) if isinstance(m[2], str) else bool(m[2])
             if not isinstance(ro, bool):
-                raise InvalidArgumentError(22, f"mounts: {m[2]!r} must be 'ro', 'rw' or a bool", None)
-        out.append((os.fspath(m[0]), os.fspath(m[1]), ro))
+                raise _invalid(f"mounts: {m[2]!r} must be 'ro', 'rw' or a bool")
+        out.append((_fspath(m[0], "mount source"), _fspath(m[1], "mount target"), ro))
     return out
 
 
@@ -86,19 +158,38 @@ class Process:
     def __init__(self, child, args, text, encoding, errors):
         self._child = child
         self.args = args
-        fds = child.take_pipes()
         self._text = text or encoding is not None or errors is not None
-        self.stdin: Optional[IO[Any]] = self._open(fds[0], "wb", encoding, errors)
-        self.stdout: Optional[IO[Any]] = self._open(fds[1], "rb", encoding, errors)
-        self.stderr: Optional[IO[Any]] = self._open(fds[2], "rb", encoding, errors)
+        self.stdin: Optional[IO[Any]] = None
+        self.stdout: Optional[IO[Any]] = None
+        self.stderr: Optional[IO[Any]] = None
+        fds = list(child.take_pipes())
+        try:
+            for i, (name, mode) in enumerate((("stdin", "wb"), ("stdout", "rb"), ("stderr", "rb"))):
+                setattr(self, name, self._open(fds[i], mode, encoding, errors))
+                fds[i] = -1  # owned by the file object now
+        except BaseException:
+            # Nothing half-made survives: close every pipe end, stop and reap the program.
+            for fd in fds:
+                if fd >= 0:
+                    os.close(fd)
+            for f in (self.stdin, self.stdout, self.stderr):
+                if f is not None:
+                    f.close()
+            child.send_signal(signal.SIGKILL)
+            child.wait(None)
+            raise
 
     def _open(self, fd, mode, encoding, errors):
         if fd < 0:
             return None
         f = io.open(fd, mode, buffering=0 if mode == "wb" else -1)
         if self._text:
-            f = io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors or "strict",
-                                 write_through=True, line_buffering=(mode == "wb"))
+            try:
+                f = io.TextIOWrapper(f, encoding=encoding or "utf-8", errors=errors or "strict",
+                                     write_through=True, line_buffering=(mode == "wb"))
+            except BaseException:
+                f.close()
+                raise
         return f
 
     @property
@@ -165,10 +256,10 @@ class Process:
         """
         args = _argv(argv)
         options = dict(
-            env=None if env is None else [(os.fsdecode(k), os.fsdecode(v)) for k, v in env.items()],
-            cwd=os.fspath(cwd) if cwd is not None else None,
-            uid=uid,
-            gid=gid,
+            env=_env(env),
+            cwd=_path(cwd, "cwd"),
+            uid=_id(uid, "uid"),
+            gid=_id(gid, "gid"),
             stdin=_stdio(stdin, "stdin"),
             stdout=_stdio(stdout, "stdout"),
             stderr=_stdio(stderr, "stderr"),
@@ -298,14 +389,14 @@ class ExecProcess(Process):
 
 
 def spawn(
-    argv: Sequence[Union[str, bytes, "os.PathLike[str]"]],
+    argv: Sequence[_PathArg],
     *,
-    rootfs: Optional[Union[str, "os.PathLike[str]"]] = None,
+    rootfs: Optional[_PathArg] = None,
     namespaces: Optional[Mapping[Union[Kind, str], Any]] = None,
     hostname: Optional[str] = None,
     mounts: Optional[Iterable[Tuple[Any, ...]]] = None,
-    env: Optional[Mapping[str, str]] = None,
-    cwd: Optional[Union[str, "os.PathLike[str]"]] = None,
+    env: Optional[Mapping[Union[str, bytes], Union[str, bytes]]] = None,
+    cwd: Optional[_PathArg] = None,
     uid: Optional[int] = None,
     gid: Optional[int] = None,
     uid_map: Optional[Iterable[Tuple[int, int, int]]] = None,
@@ -315,8 +406,8 @@ def spawn(
     stdout: Any = None,
     stderr: Any = None,
     pass_fds: Iterable[int] = (),
-    boot: Optional[Sequence[str]] = None,
-    shutdown: Optional[Sequence[str]] = None,
+    boot: Optional[Sequence[_PathArg]] = None,
+    shutdown: Optional[Sequence[_PathArg]] = None,
     init: bool = True,
     interactive: bool = False,
     host_dev: bool = False,
@@ -338,22 +429,23 @@ def spawn(
     (stage ``boot``, ``ETIMEDOUT``) raised; Ctrl+C during the start kills it too.
     """
     args = _argv(argv)
+    _text_codec(encoding, errors)
     options = dict(
-        rootfs=os.fspath(rootfs) if rootfs is not None else None,
+        rootfs=_path(rootfs, "rootfs"),
         namespaces=_namespaces(namespaces),
         hostname=hostname,
         mounts=_mounts(mounts),
-        env=None if env is None else [(os.fsdecode(k), os.fsdecode(v)) for k, v in env.items()],
-        cwd=os.fspath(cwd) if cwd is not None else None,
-        uid=uid,
-        gid=gid,
-        uid_map=list(uid_map or ()),
-        gid_map=list(gid_map or ()),
+        env=_env(env),
+        cwd=_path(cwd, "cwd"),
+        uid=_id(uid, "uid"),
+        gid=_id(gid, "gid"),
+        uid_map=_id_map(uid_map, "uid_map"),
+        gid_map=_id_map(gid_map, "gid_map"),
         map_root_user=map_root_user,
         stdin=_stdio(stdin, "stdin"),
         stdout=_stdio(stdout, "stdout"),
         stderr=_stdio(stderr, "stderr"),
-        pass_fds=[(fd, fd) for fd in pass_fds],
+        pass_fds=[(fd, fd) for fd in _pass_fds(pass_fds)],
         boot=None if boot is None else _argv(boot, "boot"),
         shutdown=None if shutdown is None else _argv(shutdown, "shutdown"),
         init=init,

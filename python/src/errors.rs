@@ -25,6 +25,8 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     let class = match &e {
         Error::Sys { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::Link { name, .. } => return PyOSError::new_err((errno, message, name.clone())),
+        Error::Route { route, .. } => return PyOSError::new_err((errno, message, route.clone())),
+        Error::Sysctl { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::NotANamespace { .. } => "NotANamespaceError",
         Error::WrongKind { .. } => "WrongKindError",
         Error::AlreadyPersisted { .. } => "AlreadyPersistedError",
@@ -49,13 +51,23 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
             } => value.setattr("existing", format!("{existing_kind}:[{}]", existing.ino))?,
             Error::Launch { stage, status, .. } => {
                 value.setattr("stage", stage.name())?;
-                value.setattr("status", *status)?;
+                value.setattr("status", status.map(decode_wait_status))?;
             }
             _ => {}
         }
         Ok(PyErr::from_value(value))
     };
     build().unwrap_or_else(|failure| failure)
+}
+
+/// A wait status (what core's `Error::Launch::status` carries for the boot stage) as a Python
+/// returncode: the exit code, or minus the signal (`os.waitstatus_to_exitcode`). Core should
+/// carry an `ExitStatus` instead; this then becomes `status.returncode()`.
+pub fn decode_wait_status(raw: i32) -> i32 {
+    match raw & 0x7f {
+        0 => (raw >> 8) & 0xff, // WIFEXITED: WEXITSTATUS
+        sig => -sig,            // WIFSIGNALED: WTERMSIG (a reaped command is never "stopped")
+    }
 }
 
 /// `result.or_raise(py)?`: a core error as its Python exception.

@@ -1,8 +1,6 @@
 //! `nsrun.spawn` / `nsrun.run`: the native `_spawn` and `_Child` behind `nsrun.Process`.
 //! `nsrun/_launch.py` checks and normalises every option; this file only converts them.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -11,7 +9,7 @@ use pyo3::prelude::*;
 use nsrun::launch::{ExecChild, ExecCommand, IdMap, Signaller};
 use nsrun::{Child, Kind, Launch, NsMode, Stdio};
 
-use crate::convert::{clone_handle, parse_path};
+use crate::convert::{clone_handle, parse_path, path_arg, OsArg, PyPath};
 use crate::errors::{invalid, OrRaise};
 use crate::kind::{kind_from_name, parse_kind};
 use crate::namespace::PyNamespace;
@@ -91,7 +89,7 @@ impl PyChild {
     fn exec(
         &self,
         py: Python<'_>,
-        argv: Vec<OsString>,
+        argv: Vec<OsArg>,
         options: ExecOptions,
     ) -> PyResult<PyExecChild> {
         let cmd = options.into_command(py, argv)?;
@@ -104,8 +102,8 @@ impl PyChild {
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub struct ExecOptions {
-    env: Option<Vec<(OsString, OsString)>>,
-    cwd: Option<PathBuf>,
+    env: Option<Vec<(OsArg, OsArg)>>,
+    cwd: Option<PyPath>,
     uid: Option<u32>,
     gid: Option<u32>,
     stdin: i32,
@@ -114,13 +112,13 @@ pub struct ExecOptions {
 }
 
 impl ExecOptions {
-    fn into_command(self, py: Python<'_>, argv: Vec<OsString>) -> PyResult<ExecCommand> {
-        let mut cmd = ExecCommand::new(argv);
+    fn into_command(self, py: Python<'_>, argv: Vec<OsArg>) -> PyResult<ExecCommand> {
+        let mut cmd = ExecCommand::new(argv.into_iter().map(|a| a.0));
         if let Some(env) = self.env {
-            cmd.env_clear_and_set(env);
+            cmd.env_clear_and_set(env.into_iter().map(|(k, v)| (k.0, v.0)));
         }
         if let Some(cwd) = self.cwd {
-            cmd.cwd(parse_path(py, cwd)?);
+            cmd.cwd(parse_path(py, "cwd", cwd)?);
         }
         if let Some(uid) = self.uid {
             cmd.uid(uid);
@@ -209,14 +207,14 @@ impl PyExecChild {
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]
 pub struct SpawnOptions<'py> {
-    rootfs: Option<PathBuf>,
+    rootfs: Option<PyPath>,
     /// (kind name, "new" | "inherit" | Namespace | path to join), defaults merged in.
     namespaces: Vec<(String, Bound<'py, PyAny>)>,
     hostname: Option<String>,
     /// (host path, path inside, read-only).
-    mounts: Vec<(PathBuf, PathBuf, bool)>,
-    env: Option<Vec<(OsString, OsString)>>,
-    cwd: Option<PathBuf>,
+    mounts: Vec<(PyPath, PyPath, bool)>,
+    env: Option<Vec<(OsArg, OsArg)>>,
+    cwd: Option<PyPath>,
     uid: Option<u32>,
     gid: Option<u32>,
     uid_map: Vec<(u32, u32, u32)>,
@@ -228,8 +226,8 @@ pub struct SpawnOptions<'py> {
     stderr: i32,
     /// (descriptor of the caller, number inside).
     pass_fds: Vec<(i32, i32)>,
-    boot: Option<Vec<OsString>>,
-    shutdown: Option<Vec<OsString>>,
+    boot: Option<Vec<OsArg>>,
+    shutdown: Option<Vec<OsArg>>,
     init: bool,
     interactive: bool,
     host_dev: bool,
@@ -252,16 +250,16 @@ fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<NsMode>
             _ => {}
         }
     }
-    let path = v.extract::<PathBuf>().map_err(|_| {
+    if v.extract::<PyPath>().is_err() {
         let shown = v.repr().map(|r| r.to_string()).unwrap_or_default();
-        invalid(
+        return Err(invalid(
             py,
             "namespace setting",
             shown,
             "must be \"new\", \"inherit\"/None, a Namespace or a path to join",
-        )
-    })?;
-    let path = parse_path(py, path)?;
+        ));
+    }
+    let path = path_arg(py, "namespace path", v)?;
     nsrun::Namespace::open(&path, Some(kind))
         .or_raise(py)
         .map(NsMode::Join)
@@ -295,10 +293,10 @@ fn id_maps(v: Vec<(u32, u32, u32)>) -> Vec<IdMap> {
 
 impl SpawnOptions<'_> {
     /// The core builder for `argv` with these options.
-    fn into_launch(self, py: Python<'_>, argv: Vec<OsString>) -> PyResult<Launch> {
-        let mut l = Launch::new(argv);
+    fn into_launch(self, py: Python<'_>, argv: Vec<OsArg>) -> PyResult<Launch> {
+        let mut l = Launch::new(argv.into_iter().map(|a| a.0));
         if let Some(r) = self.rootfs {
-            l.rootfs(parse_path(py, r)?);
+            l.rootfs(parse_path(py, "rootfs", r)?);
         }
         for (name, v) in &self.namespaces {
             let kind = kind_from_name(py, name)?;
@@ -308,13 +306,17 @@ impl SpawnOptions<'_> {
             l.hostname(h);
         }
         for (src, dst, ro) in self.mounts {
-            l.bind(parse_path(py, src)?, parse_path(py, dst)?, ro);
+            let (src, dst) = (
+                parse_path(py, "mount source", src)?,
+                parse_path(py, "mount target", dst)?,
+            );
+            l.bind(src, dst, ro);
         }
         if let Some(e) = self.env {
-            l.env_clear_and_set(e);
+            l.env_clear_and_set(e.into_iter().map(|(k, v)| (k.0, v.0)));
         }
         if let Some(c) = self.cwd {
-            l.cwd(parse_path(py, c)?);
+            l.cwd(parse_path(py, "cwd", c)?);
         }
         if self.uid.is_some() || self.gid.is_some() {
             l.user(self.uid.unwrap_or(0), self.gid.unwrap_or(0));
@@ -332,10 +334,10 @@ impl SpawnOptions<'_> {
             l.pass_fd(nsrun::dup_fd(fd).or_raise(py)?, target);
         }
         if let Some(b) = self.boot {
-            l.boot(b);
+            l.boot(b.into_iter().map(|a| a.0));
         }
         if let Some(s) = self.shutdown {
-            l.shutdown(s);
+            l.shutdown(s.into_iter().map(|a| a.0));
         }
         l.init(self.init)
             .interactive(self.interactive)
@@ -350,7 +352,7 @@ impl SpawnOptions<'_> {
 /// Starts a program in namespaces (``argv`` and the options of ``nsrun.spawn``, already
 /// checked and normalised by nsrun/_launch.py).
 #[pyfunction]
-pub fn _spawn(py: Python<'_>, argv: Vec<OsString>, options: SpawnOptions<'_>) -> PyResult<PyChild> {
+pub fn _spawn(py: Python<'_>, argv: Vec<OsArg>, options: SpawnOptions<'_>) -> PyResult<PyChild> {
     let deadline = match options.start_timeout {
         Some(t) if t.is_finite() && t >= 0.0 => Some(Instant::now() + Duration::from_secs_f64(t)),
         Some(t) => {

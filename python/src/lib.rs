@@ -1,9 +1,10 @@
 //! The `nsrun._nsrun` extension module: conversion between Python and the `nsrun` core only.
 //! One file per concern: errors, kind, convert (shared argument conversion), namespace, netns,
-//! launch, link.
+//! launch, link, sysctl, cli (the `nsrun` command line for the console script).
 
 use pyo3::prelude::*;
 
+mod cli;
 mod convert;
 mod errors;
 mod kind;
@@ -11,6 +12,7 @@ mod launch;
 mod link;
 mod namespace;
 mod netns;
+mod sysctl;
 
 #[pymodule]
 fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -23,8 +25,10 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<launch::PyChild>()?;
     m.add_class::<launch::PyExecChild>()?;
     m.add_class::<link::PyInterface>()?;
+    m.add_class::<link::PyRoute>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
+        wrap_pyfunction!(cli::cli_main, m)?,
         wrap_pyfunction!(namespace::same, m)?,
         wrap_pyfunction!(namespace::unpersist, m)?,
         wrap_pyfunction!(namespace::list_namespaces, m)?,
@@ -43,6 +47,14 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(link::link_address, m)?,
         wrap_pyfunction!(link::link_add_route, m)?,
         wrap_pyfunction!(link::link_delete, m)?,
+        wrap_pyfunction!(link::link_routes, m)?,
+        wrap_pyfunction!(link::link_route_change, m)?,
+        wrap_pyfunction!(link::link_bridge, m)?,
+        wrap_pyfunction!(link::link_set_master, m)?,
+        wrap_pyfunction!(link::link_members, m)?,
+        wrap_pyfunction!(link::link_vlan, m)?,
+        wrap_pyfunction!(sysctl::sysctl_get, m)?,
+        wrap_pyfunction!(sysctl::sysctl_set, m)?,
     ] {
         m.add_function(f)?;
     }

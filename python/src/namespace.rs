@@ -2,14 +2,13 @@
 //! namespaces (`same`, `unpersist`, `list_namespaces`, `take_restore_failure`).
 
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use nsrun::{EnterGuard, Kind, Namespace, NsId};
 
-use crate::convert::parse_path;
+use crate::convert::{int_arg, parse_path, path_arg, PyPath};
 use crate::errors::{to_pyerr, OrRaise};
 use crate::kind::{kind_obj, parse_kind, parse_kind_opt};
 
@@ -80,8 +79,8 @@ impl PyNamespace {
     /// Opens a namespace file and checks it is one (of ``kind``, if given).
     #[staticmethod]
     #[pyo3(signature = (path, kind = None))]
-    fn open(py: Python<'_>, path: PathBuf, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let path = parse_path(py, path)?;
+    fn open(py: Python<'_>, path: PyPath, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let path = parse_path(py, "path", path)?;
         let kind = parse_kind_opt(py, kind)?;
         py.detach(|| Namespace::open(&path, kind))
             .or_raise(py)
@@ -90,7 +89,8 @@ impl PyNamespace {
 
     /// The namespace of ``kind`` of process ``pid``.
     #[staticmethod]
-    fn of_pid(py: Python<'_>, pid: i32, kind: &Bound<'_, PyAny>) -> PyResult<Self> {
+    fn of_pid(py: Python<'_>, pid: &Bound<'_, PyAny>, kind: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let pid: i32 = int_arg(py, "pid", pid)?;
         let kind = parse_kind(py, kind)?;
         Namespace::of_pid(pid, kind).or_raise(py).map(Self::wrap)
     }
@@ -114,7 +114,12 @@ impl PyNamespace {
     /// Wraps a duplicate of descriptor ``fd`` (which stays the caller's) after checking it.
     #[staticmethod]
     #[pyo3(signature = (fd, kind = None))]
-    fn from_fd(py: Python<'_>, fd: i32, kind: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn from_fd(
+        py: Python<'_>,
+        fd: &Bound<'_, PyAny>,
+        kind: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let fd: i32 = int_arg(py, "fd", fd)?;
         let kind = parse_kind_opt(py, kind)?;
         Namespace::from_raw_fd_dup(fd, kind)
             .or_raise(py)
@@ -149,8 +154,8 @@ impl PyNamespace {
     }
 
     /// Bind-mounts the namespace onto ``path`` so it outlives every process.
-    fn persist(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let path = parse_path(py, path)?;
+    fn persist(&self, py: Python<'_>, path: PyPath) -> PyResult<()> {
+        let path = parse_path(py, "path", path)?;
         let ns = self.get()?;
         py.detach(|| ns.persist(&path)).or_raise(py)
     }
@@ -293,7 +298,7 @@ fn id_of(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<NsId> {
     if let Ok(ns) = obj.cast::<PyNamespace>() {
         return Ok(ns.borrow().id);
     }
-    let path = parse_path(py, obj.extract::<PathBuf>()?)?;
+    let path = path_arg(py, "namespace", obj)?;
     Namespace::open(&path, None).map(|n| n.id()).or_raise(py)
 }
 
@@ -305,8 +310,8 @@ pub fn same(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyRes
 
 /// Unmounts every namespace mount stacked on ``path`` and removes the file.
 #[pyfunction]
-pub fn unpersist(py: Python<'_>, path: PathBuf) -> PyResult<()> {
-    let path = parse_path(py, path)?;
+pub fn unpersist(py: Python<'_>, path: PyPath) -> PyResult<()> {
+    let path = parse_path(py, "path", path)?;
     py.detach(|| nsrun::unpersist(&path)).or_raise(py)
 }
 

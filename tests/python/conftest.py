@@ -21,6 +21,20 @@ import nsrun
 
 _counter = itertools.count()
 
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "needs_launch_v2: a bad input that core/src/launch must refuse (lands after launch v2); "
+        "expected to fail until then, and reported as XPASS once it holds",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("needs_launch_v2"):
+            item.add_marker(pytest.mark.xfail(reason="needs validation in core/src/launch (launch v2)", strict=False))
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROOTFS = os.path.join(ROOT, "tests", "fixtures", "rootfs")
 

@@ -29,10 +29,10 @@ def test_stdio_maps_none_pipe_devnull_fds_and_files(tmp_path):
             L._stdio(bad, "stderr")
 
 
-def test_namespaces_merge_over_defaults_and_normalise_settings():
+def test_namespaces_pass_only_the_callers_settings_normalised():
     got = dict(L._namespaces({Kind.NET: "new", "uts": None, "ipc": pathlib.Path("/p"), "pid": "inherit"}))
-    assert got == {"mnt": "new", "pid": "inherit", "uts": "inherit", "ipc": "/p", "net": "new"}
-    assert dict(L._namespaces(None)) == L._DEFAULT_NAMESPACES
+    assert got == {"pid": "inherit", "uts": "inherit", "ipc": "/p", "net": "new"}
+    assert dict(L._namespaces(None)) == {}  # the defaults are core's
     with pytest.raises(InvalidArgumentError, match="not a namespace kind"):
         L._namespaces({"bogus": "new"})
 

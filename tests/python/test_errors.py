@@ -86,3 +86,21 @@ def test_bad_pid():
         Namespace.of_pid(0, "net")
     with pytest.raises(FileNotFoundError):
         Namespace.of_pid(2**22 + 12345, "net")
+
+
+@pytest.mark.parametrize("script, status", [("exit 3", 3), ("exit 255", 255), ("kill -9 $$", -9), ("kill -15 $$", -15)])
+def test_launch_error_status_is_the_boot_commands_returncode(rootfs, script, status):
+    with pytest.raises(nsrun.LaunchError) as e:
+        nsrun.run(["/bin/true"], rootfs=rootfs, boot=["/bin/sh", "-c", script], timeout=20)
+    assert e.value.stage == "boot" and e.value.status == status
+    assert nsrun.LaunchError(1, "x").status is None
+
+
+@pytest.mark.parametrize("what", ["uid", "gid"])
+@pytest.mark.parametrize("value", [-1, 2**32 - 1, 2**32, 2**64])
+def test_out_of_range_ids_name_the_option(what, value):
+    with pytest.raises(nsrun.InvalidArgumentError, match=f"{what}: {value} is not a valid id") as e:
+        nsrun.run(["/bin/true"], **{what: value})
+    assert e.value.errno == 22
+    with pytest.raises(nsrun.InvalidArgumentError, match=f"{what}_map"):
+        nsrun.run(["/bin/true"], **{f"{what}_map": [(0, value, 1)]})

@@ -116,7 +116,8 @@ def test_pytest_plugin_example(rootfs):
 
 def test_make_demo_script(rootfs):
     subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
-    r = subprocess.run([str(ROOT / "examples/demo.sh"), str(ROOT / "target/release/nsrun"), rootfs],
+    nsrun = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"), "release", "nsrun")
+    r = subprocess.run([str(ROOT / "examples/demo.sh"), str(ROOT / nsrun), rootfs],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "1 nsrun-init" in r.stdout and "rcS: shutdown: stopping" in r.stdout

@@ -77,7 +77,7 @@ pub fn boot(a: BootArgs) -> Res<u8> {
     }
     let mut created: Option<String> = None;
     if let Some(name) = &a.net {
-        l.namespace(Kind::Net, NsMode::Join(nsrun::netns::open(name)?));
+        l.namespace(Kind::Net, NsMode::Join(nsrun::netns::resolve(name)?));
     } else if let Some(name) = &a.net_new {
         let path = nsrun::netns::path(name)?;
         if path.exists() {

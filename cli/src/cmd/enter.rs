@@ -2,14 +2,20 @@
 
 use std::time::Duration;
 
-use nsrun::{Namespace, NsMode};
+use nsrun::{Kind, Namespace, NsMode};
 
-use super::launch_inheriting_all;
+use super::{credentials, launch_inheriting_all, net_target};
 use crate::args::EnterArgs;
 use crate::exit::{fail, Res};
 use crate::supervise::supervise;
 
 pub fn enter(a: EnterArgs) -> Res<u8> {
+    if a.root.is_some() {
+        return Err(fail(
+            "--root: not supported: entering the mount namespace (-m) already gives its root; \
+             nsrun changes root only by pivot_root in a new mount namespace (nsrun run --root DIR)",
+        ));
+    }
     let mut l = launch_inheriting_all(a.cmd.clone());
     let mut any = false;
     for (kind, opt) in a.kind_options() {
@@ -20,6 +26,7 @@ pub fn enter(a: EnterArgs) -> Res<u8> {
                     "--{kind} needs --target PID or --{kind}=PATH"
                 )))
             }
+            (Some(netns), _) if kind == Kind::Net => Some(net_target(netns)?),
             (Some(path), _) => Some(Namespace::open(path, Some(kind))?),
             (None, Some(pid)) if a.all => {
                 let theirs = Namespace::of_pid(pid, kind)?;
@@ -37,6 +44,23 @@ pub fn enter(a: EnterArgs) -> Res<u8> {
         return Err(fail(
             "nothing to enter: give --target PID with --all or namespace options, or --KIND=PATH",
         ));
+    }
+    match (a.wd.as_deref(), a.target) {
+        (Some(""), Some(pid)) => {
+            // The target's cwd as its mount namespace names it; chdir happens after entering.
+            let link = format!("/proc/{pid}/cwd");
+            let dir = std::fs::read_link(&link)
+                .map_err(|e| fail(format!("--wd: cannot read {link}: {e}")))?;
+            l.cwd(dir);
+        }
+        (Some(""), None) => return Err(fail("-w needs --target PID or --wd=DIR")),
+        (Some(dir), _) => {
+            l.cwd(dir);
+        }
+        (None, _) => {}
+    }
+    if let Some((uid, gid)) = credentials(a.setuid, a.setgid, false) {
+        l.user(uid, gid);
     }
     supervise(l.spawn()?, Duration::from_secs(10))
 }

@@ -1,13 +1,15 @@
 //! One file per command; what several share is here.
 
 mod boot;
+mod docs;
 mod enter;
 mod exec;
-mod link;
+pub mod link;
 mod ls;
 mod netns;
 mod run;
 mod same;
+pub mod sysctl;
 
 use std::ffi::OsString;
 
@@ -26,6 +28,9 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Netns(c) => netns::netns(c),
         Cmd::Same { a, b } => same::same(&a, &b),
         Cmd::Link(c) => link::link(c),
+        Cmd::Sysctl(a) => sysctl::sysctl(a),
+        Cmd::Completions { shell } => docs::completions(shell),
+        Cmd::Man { dir } => docs::man(&dir),
     }
 }
 
@@ -47,13 +52,21 @@ fn net_arg(spec: Option<&str>) -> Res<Option<Namespace>> {
     }
 }
 
-/// A network namespace: a name in /run/netns (no '/'), or a path.
+/// A network namespace: a name in /run/netns (no '/'), or a path (core's one rule).
 fn net_target(spec: &str) -> Res<Namespace> {
-    Ok(if spec.contains('/') {
-        Namespace::open(spec, Some(Kind::Net))?
-    } else {
-        nsrun::netns::open(spec)?
-    })
+    Ok(nsrun::netns::resolve(spec)?)
+}
+
+/// The uid and gid for --setuid/--setgid: the one not given stays the launcher's own (0 in a
+/// user namespace that maps the launcher to root).
+fn credentials(uid: Option<u32>, gid: Option<u32>, mapped_to_root: bool) -> Option<(u32, u32)> {
+    if uid.is_none() && gid.is_none() {
+        return None;
+    }
+    // SAFETY: getuid and getgid cannot fail.
+    let (me_u, me_g) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (me_u, me_g) = if mapped_to_root { (0, 0) } else { (me_u, me_g) };
+    Some((uid.unwrap_or(me_u), gid.unwrap_or(me_g)))
 }
 
 #[cfg(test)]
@@ -66,6 +79,16 @@ mod tests {
         for k in Kind::ALL {
             assert!(matches!(l.namespace_mode(k), NsMode::Inherit), "{k}");
         }
+    }
+
+    #[test]
+    fn credentials_keep_the_one_not_given() {
+        assert_eq!(credentials(None, None, false), None);
+        assert_eq!(credentials(Some(5), None, true), Some((5, 0)));
+        // SAFETY: getgid cannot fail.
+        let g = unsafe { libc::getgid() };
+        assert_eq!(credentials(Some(5), None, false), Some((5, g)));
+        assert_eq!(credentials(Some(5), Some(6), false), Some((5, 6)));
     }
 
     #[test]

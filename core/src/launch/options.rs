@@ -26,7 +26,7 @@ pub enum Stdio {
     Inherit,
     /// `/dev/null`.
     Null,
-    /// A new pipe; the launcher's end is in [`Child::stdin`] / `stdout` / `stderr`.
+    /// A new pipe; the launcher's end is in [`crate::Child::stdin`] / `stdout` / `stderr`.
     Piped,
     /// This descriptor (the launcher keeps its own copy).
     Fd(OwnedFd),

@@ -442,6 +442,34 @@ fn recv(
     Ok((n, fd))
 }
 
+/// A SOCK_SEQPACKET socket created in the network namespace of socket `of` (SIOCGSKNS), entering
+/// it for the calling thread only for the socket(2) call when it is not this thread's.
+fn socket_in_netns_of(of: &OwnedFd) -> Result<OwnedFd> {
+    const SIOCGSKNS: libc::c_ulong = 0x894C;
+    // SAFETY: SIOCGSKNS returns a new descriptor of the socket's network namespace, or -1.
+    let ns = unsafe { libc::ioctl(of.as_raw_fd(), SIOCGSKNS) };
+    let ns = Errno::result(ns).ctx_nopath("exec: network namespace of the init's socket")?;
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    let ns = unsafe { OwnedFd::from_raw_fd(ns) };
+    let ns = crate::Namespace::open(
+        format!("/proc/self/fd/{}", ns.as_raw_fd()),
+        Some(crate::Kind::Net),
+    )?;
+    let guard = if ns == crate::Namespace::current(crate::Kind::Net)? {
+        None
+    } else {
+        Some(ns.enter()?)
+    };
+    // SAFETY: socket(2) returns a new descriptor or -1.
+    let sock = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0) };
+    let sock = Errno::result(sock).ctx_nopath("exec: socket");
+    if let Some(g) = guard {
+        g.leave()?;
+    }
+    // SAFETY: the kernel just returned this descriptor; we own it.
+    Ok(unsafe { OwnedFd::from_raw_fd(sock?) })
+}
+
 /// The host pid behind a pidfd (the "Pid:" line of its fdinfo).
 fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
     let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
@@ -565,12 +593,10 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
         )
     })
     .ctx_nopath("exec: getsockname of the init's socket")?;
+    // An abstract name lives in a network namespace: the client socket is made in the listening
+    // socket's (the launcher's), whichever this thread is in.
+    let sock = socket_in_netns_of(&listen)?;
     drop(listen);
-    // SAFETY: socket(2) returns a new descriptor or -1.
-    let sock = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0) };
-    let sock = Errno::result(sock).ctx_nopath("exec: socket")?;
-    // SAFETY: the kernel just returned this descriptor; we own it.
-    let sock = unsafe { OwnedFd::from_raw_fd(sock) };
     // SAFETY: connect to the address getsockname gave, with its length.
     let r = unsafe {
         libc::connect(

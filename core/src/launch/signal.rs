@@ -6,7 +6,7 @@ use nix::errno::Errno;
 
 use crate::error::{Context, Error, Result};
 
-/// Sends signals to a launched program, independently of its [`Child`] handle (a pidfd: it can
+/// Sends signals to a launched program, independently of its [`crate::Child`] handle (a pidfd: it can
 /// never hit a recycled pid). Signalling a program that has ended is a no-op.
 #[derive(Debug)]
 pub struct Signaller {

@@ -126,8 +126,9 @@ fn clone(plan: &Plan) -> Result<(libc::pid_t, OwnedFd), Errno> {
 /// Clones directly when called from the main thread (whose exit is the process's exit, so
 /// PDEATHSIG means the same), else on the spawner thread.
 fn clone_from_right_thread(plan: &Plan) -> Result<(libc::pid_t, OwnedFd)> {
-    // SAFETY: gettid and getpid cannot fail.
-    if unsafe { libc::gettid() == libc::getpid() } {
+    // SAFETY: gettid and getpid cannot fail. gettid through syscall(2), not the glibc 2.30
+    // wrapper, so the library and the manylinux2014 wheel need nothing newer than glibc 2.17.
+    if unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long } {
         // SAFETY: block every signal for this thread around the clone, so the child starts
         // with none delivered to the caller's handlers; the old mask is restored at once.
         let r = unsafe {
