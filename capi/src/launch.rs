@@ -600,6 +600,9 @@ pub unsafe extern "C" fn nsrun_launch_proc_sys_writable(l: *mut nsrun_launch, on
 /// 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
 /// unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
 ///
+/// Errors (errno): EINVAL `l` NULL.
+/// Threads: any thread, but not two at once on the same builder.
+///
 /// # Safety
 /// `l` from nsrun_launch_new().
 #[no_mangle]

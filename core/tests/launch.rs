@@ -354,7 +354,8 @@ fn time_namespaces_new_and_joined_reach_the_init_and_the_program() {
         "-c",
         "readlink /proc/self/ns/time; readlink /proc/1/ns/time",
     ]);
-    l.rootfs(rootfs()).namespace(
+    // privileged: reading the (non-dumpable) init's /proc/1/ns needs CAP_SYS_PTRACE.
+    l.rootfs(rootfs()).privileged(true).namespace(
         Kind::Time,
         NsMode::Join(first.namespace(Kind::Time).unwrap()),
     );
