@@ -20,15 +20,17 @@ NSRUN = os.path.join(ROOT, "build", "bin", "nsrun")
 
 
 def running(needle: str) -> list:
+    """Pids of the `sleep N` processes (`needle` = "sleep N"; not the nsrun naming it)."""
     out = []
     for p in os.listdir("/proc"):
         if p.isdigit():
             try:
                 with open(f"/proc/{p}/cmdline", "rb") as f:
-                    if needle in f.read().replace(b"\0", b" ").decode(errors="replace"):
-                        out.append(int(p))
+                    argv = f.read().decode(errors="replace").split("\0")[:-1]
             except OSError:
-                pass
+                continue
+            if argv and os.path.basename(argv[0]) == "sleep" and " ".join(["sleep"] + argv[1:]) == needle:
+                out.append(int(p))
     return out
 
 
