@@ -58,10 +58,12 @@ pub enum Stage {
     Fork,
     /// Starting nsrun's init (its image, its configuration).
     Init,
+    /// The rootfs itself (missing, not a directory), checked before anything is done.
+    Rootfs,
 }
 
 impl Stage {
-    const ALL: [Stage; 22] = [
+    const ALL: [Stage; 23] = [
         Stage::Clone,
         Stage::UserMap,
         Stage::Setns,
@@ -84,6 +86,7 @@ impl Stage {
         Stage::Exec,
         Stage::Fork,
         Stage::Init,
+        Stage::Rootfs,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -110,6 +113,7 @@ impl Stage {
             Stage::Exec => "exec",
             Stage::Fork => "fork",
             Stage::Init => "init",
+            Stage::Rootfs => "rootfs",
         }
     }
 
