@@ -208,6 +208,7 @@ pub struct ExecArgs {
     /// default.
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
+    /// The command and its arguments (looked up in the launch's PATH).
     #[arg(last = true, required = true)]
     pub cmd: Vec<OsString>,
 }

@@ -1115,6 +1115,82 @@ fn validate(l: &Launch) -> Result<()> {
             ));
         }
     }
+    let refuse = |what, value: &dyn std::fmt::Debug, reason| {
+        Err(Error::invalid("launch", what, format!("{value:?}"), reason))
+    };
+    for argv in [Some(&l.argv), l.boot.as_ref(), l.shutdown.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if argv.first().is_some_and(|a| a.is_empty()) {
+            return refuse("program", &"", "is empty: nothing to run");
+        }
+    }
+    if let Some(h) = &l.hostname {
+        if h.is_empty() || h.bytes().any(|b| b.is_ascii_control() || b == b'/') {
+            return refuse(
+                "hostname",
+                h,
+                "must be non-empty, without control characters or '/'",
+            );
+        }
+    }
+    if let Some(cwd) = &l.cwd {
+        if !cwd.is_absolute() {
+            return refuse("cwd", cwd, "must be an absolute path (inside the root)");
+        }
+    }
+    for b in &l.binds {
+        if b.source.as_os_str().is_empty() {
+            return refuse("bind source", &b.source, "is empty");
+        }
+        if !b.target.is_absolute() {
+            return refuse(
+                "bind target",
+                &b.target,
+                "must be an absolute path inside the root",
+            );
+        }
+        if b.target
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::CurDir))
+        {
+            return refuse(
+                "bind target",
+                &b.target,
+                "is the root itself (a bind over / would hide the rootfs)",
+            );
+        }
+    }
+    if new(Kind::User) && l.uid_map.is_empty() != l.gid_map.is_empty() {
+        let (given, missing) = if l.uid_map.is_empty() {
+            ("gid_map", "uid_map")
+        } else {
+            ("uid_map", "gid_map")
+        };
+        return Err(Error::invalid(
+            "launch",
+            given,
+            format!("without {missing}"),
+            "a new user namespace needs both a uid_map and a gid_map (or neither)",
+        ));
+    }
+    if let Some(root) = &l.rootfs {
+        // Named as what it is: the rootfs itself, before any mount is tried.
+        let errno = match std::fs::metadata(root) {
+            Ok(m) if m.is_dir() => None,
+            Ok(_) => Some(crate::Errno::ENOTDIR),
+            Err(e) => Some(crate::error::io_errno(&e)),
+        };
+        if let Some(errno) = errno {
+            return Err(Error::Launch {
+                stage: Stage::Rootfs,
+                errno,
+                status: None,
+                path: Some(root.clone()),
+            });
+        }
+    }
     Ok(())
 }
 

@@ -58,6 +58,8 @@ pub enum Stage {
     Fork,
     /// Starting nsrun's init (its image, its configuration).
     Init,
+    /// The rootfs itself (missing, not a directory), checked before anything is done.
+    Rootfs,
     /// Checking a mount point inside the rootfs, before anything is mounted.
     CheckRootfs,
     /// Masking runc's masked paths, making its read-only paths read-only.
@@ -71,7 +73,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    const ALL: [Stage; 27] = [
+    const ALL: [Stage; 28] = [
         Stage::Clone,
         Stage::UserMap,
         Stage::Setns,
@@ -94,6 +96,7 @@ impl Stage {
         Stage::Exec,
         Stage::Fork,
         Stage::Init,
+        Stage::Rootfs,
         Stage::CheckRootfs,
         Stage::Mask,
         Stage::Isolate,
@@ -125,6 +128,7 @@ impl Stage {
             Stage::Exec => "exec",
             Stage::Fork => "fork",
             Stage::Init => "init",
+            Stage::Rootfs => "rootfs",
             Stage::CheckRootfs => "check-rootfs",
             Stage::Mask => "mask",
             Stage::Isolate => "isolate",
