@@ -212,7 +212,8 @@ fn empty_and_root_bind_targets_are_refused() {
             .bind(&src.0, t, false)
             .spawn()
             .unwrap_err();
-        assert!(err.to_string().contains("below the root"), "{t:?}: {err}");
+        assert_eq!(err.errno(), nsrun::Errno::EINVAL, "{t:?}: {err}");
+        assert!(err.to_string().contains("bind target"), "{t:?}: {err}");
     }
 }
 
