@@ -121,7 +121,7 @@ PYTEST_WORKERS ?= 2
 # tests/python/test_wheel.py installs the manylinux wheel `make wheel` builds (before the suites
 # run: a maturin build beside the suites' own cargo builds would race on target/).
 test-python: python stage rootfs wheel
-	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security
 
 ## test: everything CI runs
 test: deps lint doc rootfs test-rust test-c test-python test-install publish-check wheel-check

@@ -704,6 +704,18 @@ int nsrun_launch_host_dev(struct nsrun_launch *l, int on);
 int nsrun_launch_proc_sys_writable(struct nsrun_launch *l, int on);
 
 /**
+ * 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
+ * unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
+ *
+ * Errors (errno): EINVAL `l` NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_privileged(struct nsrun_launch *l, int on);
+
+/**
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *

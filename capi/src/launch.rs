@@ -597,6 +597,22 @@ pub unsafe extern "C" fn nsrun_launch_proc_sys_writable(l: *mut nsrun_launch, on
     })
 }
 
+/// 1: privileged: every capability the launcher has, no seccomp filter, /proc and /sys
+/// unmasked. 0 (the default): nsrun's default isolation (README, "Threat model").
+///
+/// Errors (errno): EINVAL `l` NULL.
+/// Threads: any thread, but not two at once on the same builder.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_privileged(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_privileged", |l| {
+        l.privileged(on != 0);
+        Ok(())
+    })
+}
+
 /// Starts the program; returns once it runs (after the boot command). NULL on failure, with
 /// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
 ///

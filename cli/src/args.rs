@@ -98,6 +98,13 @@ pub struct BootArgs {
     /// Seconds `stop` waits for the shutdown command and SIGTERM before SIGKILL.
     #[arg(long, default_value_t = 10.0)]
     pub grace: f64,
+    /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
+    #[arg(long)]
+    pub privileged: bool,
+    /// Container root is not host root: a user namespace (ids 0-65535 inside are host ids
+    /// 0x60000000-) and the rootfs mounted idmapped.
+    #[arg(long)]
+    pub userns: bool,
     /// The program and its arguments (default: an interactive /bin/sh -i); `--` before it is
     /// optional.
     #[arg(
@@ -154,6 +161,9 @@ pub struct RunArgs {
     /// New user namespace where your uid and gid are root (implies --user).
     #[arg(short = 'r', long)]
     pub map_root_user: bool,
+    /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
+    #[arg(long)]
+    pub privileged: bool,
     /// Working directory of the program (inside the root, with --root).
     #[arg(short = 'w', long, value_name = "DIR")]
     pub wd: Option<PathBuf>,
@@ -198,7 +208,8 @@ pub struct ExecArgs {
     /// default.
     #[arg(short = 'e', long = "env")]
     pub env: Vec<String>,
-    /// The program and its arguments; `--` before it is optional.
+    /// The command and its arguments (looked up in the launch's PATH); `--` before it is
+    /// optional.
     #[arg(
         value_name = "CMD",
         required = true,

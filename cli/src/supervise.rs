@@ -16,6 +16,20 @@ pub fn block_supervised_signals() -> Res<()> {
     Ok(nsrun::block_signals(&SUPERVISED)?)
 }
 
+/// For [`nsrun::Launch::spawn_until`]: while the launch starts (its boot command), SIGTERM,
+/// SIGHUP, SIGINT or SIGQUIT to nsrun gives up: the launch is killed and nothing is left.
+pub fn interrupted_by_signal() -> nsrun::Result<()> {
+    match nsrun::take_pending_signal(&SUPERVISED) {
+        Some(_) => Err(nsrun::Error::Launch {
+            stage: nsrun::Stage::Boot,
+            errno: nsrun::Errno::EINTR,
+            status: None,
+            path: None,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Waits for the program; SIGTERM or SIGHUP to nsrun stops it properly (shutdown command,
 /// SIGTERM, SIGKILL after `grace`); SIGINT and SIGQUIT are passed on.
 pub fn supervise(mut child: Child, grace: Duration) -> Res<u8> {
@@ -23,6 +37,8 @@ pub fn supervise(mut child: Child, grace: Duration) -> Res<u8> {
         if let Some(s) = child.wait(Some(Duration::from_millis(50)))? {
             return Ok(status_code(s));
         }
+        // ^Z on a program that is not a shell: stop and resume with it, as sudo does.
+        child.follow_stop();
         match nsrun::take_pending_signal(&SUPERVISED) {
             Some(libc::SIGTERM | libc::SIGHUP) => return Ok(status_code(child.stop(grace)?)),
             Some(sig @ (libc::SIGINT | libc::SIGQUIT)) => child.send_signal(sig)?,

@@ -644,13 +644,29 @@ impl Init<'_> {
     }
 
     fn reap(&mut self) {
+        // Interactive: a payload stopped from the terminal (^Z) is reported to the launcher,
+        // which stops itself the same way and continues the payload when it is continued.
+        let flags = if self.cfg.interactive {
+            sys::WNOHANG | sys::WUNTRACED
+        } else {
+            sys::WNOHANG
+        };
         loop {
             let mut status = 0;
             // SAFETY: waitpid with WNOHANG and a valid out pointer. This init owns every
             // process it can reap.
-            let r = unsafe { sys::waitpid(-1, &mut status, sys::WNOHANG) };
+            let r = unsafe { sys::waitpid(-1, &mut status, flags) };
             if r <= 0 {
                 return;
+            }
+            if status & 0xff == 0x7f {
+                // WIFSTOPPED: not an end.
+                if r == self.payload && self.cfg.control_fd >= 0 {
+                    let mut msg = wire::EVENT_PAYLOAD_STOPPED.to_le_bytes().to_vec();
+                    msg.extend_from_slice(&((status >> 8) & 0xff).to_le_bytes());
+                    send(self.cfg.control_fd, &msg, None);
+                }
+                continue;
             }
             self.reaped(r, status);
         }
@@ -682,8 +698,28 @@ impl Init<'_> {
         let Some(p) = side_program(self.cfg, argv) else {
             return;
         };
+        // The launcher learns that the shutdown command runs, and when it is done: a stop
+        // that times out in between is reported as a hung shutdown command.
+        if self.cfg.control_fd >= 0 {
+            send(
+                self.cfg.control_fd,
+                &wire::EVENT_SHUTDOWN_STARTED.to_le_bytes(),
+                None,
+            );
+        }
+        self.shutdown_command(&p);
+        if self.cfg.control_fd >= 0 {
+            send(
+                self.cfg.control_fd,
+                &wire::EVENT_SHUTDOWN_DONE.to_le_bytes(),
+                None,
+            );
+        }
+    }
+
+    fn shutdown_command(&mut self, p: &Prepared) {
         // Its exec failure has nobody to go to: report into /dev/null.
-        let s = setup(self.cfg, Some(&p), self.cfg.null_fd);
+        let s = setup(self.cfg, Some(p), self.cfg.null_fd);
         let pid = spawn(&s);
         if pid <= 0 {
             return;

@@ -98,6 +98,7 @@ pub const POLLERR: i16 = 8;
 pub const POLLHUP: i16 = 0x10;
 
 pub const WNOHANG: c_int = 1;
+pub const WUNTRACED: c_int = 2;
 
 pub const PR_SET_PDEATHSIG: c_int = 1;
 pub const PR_SET_DUMPABLE: c_int = 4;

@@ -44,6 +44,7 @@ errno_consts!(
     EOPNOTSUPP,
     ENETUNREACH,
     ERANGE,
+    ETIMEDOUT,
 );
 
 impl Errno {

@@ -329,6 +329,40 @@ fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>)
             Errno::ENOENT,
             _,
         ) => "no such file or directory in the rootfs".into(),
+        (Stage::Boot, Errno::ETIMEDOUT, None) => {
+            "the boot command did not finish in time: the launch was killed".into()
+        }
+        (Stage::Init, Errno::ETIMEDOUT, None) => {
+            "the program did not start in time: the launch was killed".into()
+        }
+        (Stage::Boot | Stage::Init, Errno::EINTR, None) => {
+            "interrupted by a signal while the launch started: the launch was killed".into()
+        }
+        (Stage::Shutdown, Errno::ETIMEDOUT, None) => {
+            "the shutdown command did not finish in time: the launch was killed".into()
+        }
+        (Stage::Namespace, Errno::ESRCH, _) => {
+            "the launched program has ended (its pid may belong to another process now)".into()
+        }
+        (Stage::CheckRootfs, Errno::ELOOP, _) => {
+            "resolves to the rootfs itself or through a symbolic link that leaves it: refused \
+             before anything is mounted"
+                .into()
+        }
+        (Stage::CheckRootfs, Errno::ENOTDIR, _) => {
+            "is not a directory inside the rootfs (a directory is mounted here): refused before \
+             anything is mounted"
+                .into()
+        }
+        (Stage::CheckRootfs, Errno::EISDIR, _) => {
+            "is a directory, but the bind source is a file: refused before anything is mounted"
+                .into()
+        }
+        (Stage::CheckRootfs, Errno::ENOENT, _) => {
+            "no such file or directory (nsrun creates no such mount point): refused before \
+             anything is mounted"
+                .into()
+        }
         (_, e, _) => e.desc().into(),
     }
 }

@@ -412,6 +412,9 @@ def spawn(
     interactive: bool = False,
     host_dev: bool = False,
     proc_sys_writable: bool = False,
+    privileged: bool = False,
+    userns: bool = False,
+    start_timeout: Optional[float] = None,
     text: bool = False,
     encoding: Optional[str] = None,
     errors: Optional[str] = None,
@@ -421,7 +424,9 @@ def spawn(
     ``namespaces`` maps kinds to ``"new"``, ``None``/``"inherit"``, a :class:`Namespace` or a path
     to join; it is merged over the default (new mnt, pid, uts, ipc). ``mounts`` are
     ``(host_path, path_inside[, "ro"])``. Failures before the program runs raise
-    :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``.
+    :class:`nsrun.LaunchError` with ``stage``, ``errno`` and ``filename``. ``start_timeout``
+    bounds the start (the boot command): past it the launch is killed and ``LaunchError``
+    (stage ``boot``, ``ETIMEDOUT``) raised; Ctrl+C during the start kills it too.
     """
     args = _argv(argv)
     _text_codec(encoding, errors)
@@ -447,6 +452,9 @@ def spawn(
         interactive=interactive,
         host_dev=host_dev,
         proc_sys_writable=proc_sys_writable,
+        privileged=privileged,
+        userns=userns,
+        start_timeout=start_timeout,
     )
     return Process(_spawn(args, options), args, text, encoding, errors)
 
@@ -469,6 +477,9 @@ def run(
     ``subprocess.TimeoutExpired``; ``check=True`` raises ``subprocess.CalledProcessError``.
     Other keyword arguments are those of :func:`spawn`.
     """
+    # A boot command that hangs raises LaunchError (stage "boot", ETIMEDOUT) once the timeout
+    # is spent; the launch is killed.
+    options.setdefault("start_timeout", timeout)
     return _run(lambda **kw: spawn(argv, **kw), input, capture_output, timeout, check,
                 stdin, stdout, stderr, options)
 
@@ -483,9 +494,13 @@ def _run(start, input, capture_output, timeout, check, stdin, stdout, stderr, op
         if stdin is not None:
             raise ValueError("stdin and input arguments may not both be used")
         stdin = PIPE
+    # The timeout covers the start too (spawn's boot command: start_timeout): the program
+    # gets what is left of it.
+    deadline = None if timeout is None else time.monotonic() + timeout
     with start(stdin=stdin, stdout=stdout, stderr=stderr, **options) as p:
         try:
-            out, err = p.communicate(input, timeout=timeout)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            out, err = p.communicate(input, timeout=left)
         except subprocess.TimeoutExpired as e:
             p.stop(timeout=1.0)
             raise subprocess.TimeoutExpired(p.args, timeout, output=e.output, stderr=e.stderr) from None

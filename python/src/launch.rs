@@ -2,7 +2,7 @@
 //! `nsrun/_launch.py` checks and normalises every option; this file only converts them.
 
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
 
@@ -232,6 +232,10 @@ pub struct SpawnOptions<'py> {
     interactive: bool,
     host_dev: bool,
     proc_sys_writable: bool,
+    privileged: bool,
+    userns: bool,
+    /// Seconds the start (the boot command above all) may take, or None.
+    start_timeout: Option<f64>,
 }
 
 /// A namespace setting: "new", "inherit", a Namespace, or a path to join.
@@ -338,7 +342,9 @@ impl SpawnOptions<'_> {
         l.init(self.init)
             .interactive(self.interactive)
             .host_dev(self.host_dev)
-            .proc_sys_writable(self.proc_sys_writable);
+            .proc_sys_writable(self.proc_sys_writable)
+            .privileged(self.privileged)
+            .userns(self.userns);
         Ok(l)
     }
 }
@@ -347,8 +353,40 @@ impl SpawnOptions<'_> {
 /// checked and normalised by nsrun/_launch.py).
 #[pyfunction]
 pub fn _spawn(py: Python<'_>, argv: Vec<OsArg>, options: SpawnOptions<'_>) -> PyResult<PyChild> {
+    let deadline = match options.start_timeout {
+        Some(t) if t.is_finite() && t >= 0.0 => Some(Instant::now() + Duration::from_secs_f64(t)),
+        Some(t) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "timeout must be a finite number of seconds >= 0, not {t}"
+            )))
+        }
+        None => None,
+    };
     let mut l = options.into_launch(py, argv)?;
-    let child = py.detach(|| l.spawn()).or_raise(py)?;
+    // While the launch starts (its boot command), Ctrl+C and other signals with Python
+    // handlers are acted on: the launch is killed and the handler's exception raised.
+    let mut pending: Option<PyErr> = None;
+    let spawned = py.detach(|| {
+        l.spawn_until(
+            deadline,
+            &mut || match Python::attach(|py| py.check_signals()) {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    pending = Some(e);
+                    Err(nsrun::Error::Launch {
+                        stage: nsrun::Stage::Boot,
+                        errno: nsrun::Errno::EINTR,
+                        status: None,
+                        path: None,
+                    })
+                }
+            },
+        )
+    });
+    if let Some(e) = pending {
+        return Err(e);
+    }
+    let child = spawned.or_raise(py)?;
     let signaller = child.signaller().or_raise(py)?;
     Ok(PyChild {
         pid: child.pid(),

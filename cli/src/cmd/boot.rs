@@ -57,7 +57,10 @@ pub fn boot(a: BootArgs) -> Res<u8> {
         a.cmd.clone()
     };
     let mut l = Launch::new(argv);
-    l.rootfs(&a.rootfs).interactive(interactive);
+    l.rootfs(&a.rootfs)
+        .interactive(interactive)
+        .privileged(a.privileged)
+        .userns(a.userns);
     let (boot, shutdown) = boot_commands(&a, &a.rootfs);
     if let Some(b) = boot {
         l.boot(b);
@@ -86,7 +89,7 @@ pub fn boot(a: BootArgs) -> Res<u8> {
         created = Some(name.clone());
     }
     let result = l
-        .spawn()
+        .spawn_until(None, &mut crate::supervise::interrupted_by_signal)
         .map_err(CommandError::from)
         .and_then(|child| supervise(child, Duration::from_secs_f64(a.grace)));
     if result.is_err() {

@@ -27,6 +27,7 @@ pub fn run(a: RunArgs) -> Res<u8> {
     if a.map_root_user {
         l.map_root_user();
     }
+    l.privileged(a.privileged);
     if let Some(netns) = a.net.as_deref().filter(|p| !p.is_empty()) {
         l.namespace(Kind::Net, NsMode::Join(net_target(netns)?));
     }
@@ -49,7 +50,7 @@ pub fn run(a: RunArgs) -> Res<u8> {
     if let Some(r) = &a.root {
         l.rootfs(r);
     }
-    match l.spawn() {
+    match l.spawn_until(None, &mut crate::supervise::interrupted_by_signal) {
         Ok(child) => supervise(child, Duration::from_secs(10)),
         Err(e) => {
             if let Some(p) = &a.net_persist {

@@ -28,6 +28,10 @@ pub struct Child {
     control: Option<OwnedFd>,
     init: bool,
     interactive: bool,
+    /// What the init reported about the shutdown command: (started, done).
+    shutdown: (bool, bool),
+    /// The program was stopped by this signal (reported by the init, not yet followed).
+    stopped: Option<i32>,
 }
 
 impl Child {
@@ -50,7 +54,86 @@ impl Child {
             control,
             init,
             interactive,
+            shutdown: (false, false),
+            stopped: None,
         }
+    }
+
+    /// Reads what the init reported on its control socket so far (shutdown started / done).
+    fn read_events(&mut self) {
+        let Some(control) = &self.control else {
+            return;
+        };
+        loop {
+            let mut msg = [0u8; 8];
+            // SAFETY: recv of one message into a stack buffer, without waiting.
+            let n = unsafe {
+                libc::recv(
+                    control.as_raw_fd(),
+                    msg.as_mut_ptr().cast(),
+                    msg.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 4 {
+                return;
+            }
+            let word = |i: usize| u32::from_le_bytes(msg[i..i + 4].try_into().expect("4 bytes"));
+            match word(0) {
+                super::wire::EVENT_SHUTDOWN_STARTED => self.shutdown.0 = true,
+                super::wire::EVENT_SHUTDOWN_DONE => self.shutdown.1 = true,
+                super::wire::EVENT_PAYLOAD_STOPPED if n == 8 => self.stopped = Some(word(4) as i32),
+                _ => {}
+            }
+        }
+    }
+
+    /// For an interactive launch, does what `sudo` does when its command is stopped from the
+    /// terminal (^Z): if the program was stopped, take the terminal back, stop the launcher
+    /// with the same signal (its shell then shows it as a stopped job), and once the launcher
+    /// is continued (`fg`, `bg`), give the terminal back to the program's process group and
+    /// continue it. Returns whether that happened. Call it while waiting (`nsrun boot` does).
+    pub fn follow_stop(&mut self) -> bool {
+        self.read_events();
+        let Some(sig) = self.stopped.take() else {
+            return false;
+        };
+        if !self.interactive || self.status.is_some() {
+            return false;
+        }
+        // SAFETY: tcgetpgrp/tcsetpgrp/getpgrp on fd 0, kill(2) of our own pid and of the
+        // program's process group, sigprocmask on stack sets. SIGTTOU is blocked around
+        // tcsetpgrp (a background process would otherwise be stopped by it).
+        unsafe {
+            let program_pgrp = libc::tcgetpgrp(0);
+            let mut block: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut block);
+            libc::sigaddset(&mut block, libc::SIGTTOU);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+            libc::tcsetpgrp(0, libc::getpgrp());
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            let own = if sig == libc::SIGSTOP {
+                libc::SIGSTOP
+            } else {
+                libc::SIGTSTP
+            };
+            // Stops here until continued.
+            libc::kill(libc::getpid(), own);
+            if program_pgrp > 0 && program_pgrp != libc::getpgrp() {
+                libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
+                libc::tcsetpgrp(0, program_pgrp);
+                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+                libc::kill(-program_pgrp, libc::SIGCONT);
+            }
+        }
+        true
+    }
+
+    /// True while the init runs the shutdown command (it has said so, and not that it ended).
+    pub fn shutdown_running(&mut self) -> bool {
+        self.read_events();
+        self.shutdown.0 && !self.shutdown.1
     }
 
     /// Host pid of the program (of nsrun's init, when there is one).
@@ -157,7 +240,9 @@ impl Child {
     }
 
     /// Stops the program: with the init, runs the shutdown command, then SIGTERM to every
-    /// process; without, SIGTERM to the program. SIGKILL if it has not ended after `grace`.
+    /// process; without, SIGTERM to the program. SIGKILL if it has not ended after `grace`;
+    /// if what had not ended was the shutdown command, the launch is still killed and the
+    /// result is an error naming [`Stage::Shutdown`](super::Stage::Shutdown) (ETIMEDOUT).
     pub fn stop(&mut self, grace: Duration) -> Result<ExitStatus> {
         if let Some(s) = self.status {
             return Ok(s);
@@ -170,15 +255,53 @@ impl Child {
         if let Some(s) = self.wait(Some(grace))? {
             return Ok(s);
         }
+        let hung_shutdown = self.shutdown_running();
         self.kill()?;
-        Ok(self
+        let status = self
             .wait(None)?
-            .expect("wait without timeout returns a status"))
+            .expect("wait without timeout returns a status");
+        if hung_shutdown {
+            // The shutdown command, not the program, is what did not end.
+            return Err(Error::Launch {
+                stage: super::wire::Stage::Shutdown,
+                errno: crate::Errno::ETIMEDOUT,
+                status: None,
+                path: None,
+            });
+        }
+        Ok(status)
     }
 
     /// The program's namespace of `kind` (e.g. to persist its new netns while it runs).
+    /// Fails with ESRCH once the program has ended: the pid may then belong to another
+    /// process, so the namespace is only handed out if the pidfd shows the launch still
+    /// running after /proc/PID/ns/KIND was opened.
     pub fn namespace(&self, kind: Kind) -> Result<Namespace> {
-        Namespace::of_pid(self.pid, kind)
+        let ended = || Error::Launch {
+            stage: super::wire::Stage::Namespace,
+            errno: crate::Errno::ESRCH,
+            status: None,
+            path: Some(format!("/proc/{}/ns/{}", self.pid, kind.name()).into()),
+        };
+        if self.status.is_some() || self.has_exited() {
+            return Err(ended());
+        }
+        let ns = Namespace::of_pid(self.pid, kind);
+        if self.has_exited() {
+            return Err(ended());
+        }
+        ns
+    }
+
+    /// The pidfd is readable once the process has exited (reaped or not).
+    fn has_exited(&self) -> bool {
+        let mut pfd = libc::pollfd {
+            fd: self.pidfd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one valid pollfd, without waiting.
+        unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
     }
 
     /// An interactive program had the terminal's foreground: take it back.

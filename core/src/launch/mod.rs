@@ -21,7 +21,9 @@
 
 mod child;
 mod handle;
+mod idmap;
 mod image;
+mod isolate;
 mod options;
 mod plan;
 mod session;
@@ -83,6 +85,8 @@ impl Launch {
             host_dev: false,
             proc_sys_writable: false,
             private_propagation: false,
+            privileged: false,
+            userns: false,
         }
     }
 
@@ -248,10 +252,55 @@ impl Launch {
         self
     }
 
+    /// With `true`, the program keeps every capability the launcher has, runs without nsrun's
+    /// seccomp filter and sees /proc and /sys unmasked (the behaviour before the default
+    /// isolation). Default `false`: the capability bounding set drops what reaches the host
+    /// beyond the launch's own namespaces (module loading, raw I/O, the clock, ptrace,
+    /// open_by_handle_at, syslog, MAC/audit/BPF/perf, and net admin in the host's network
+    /// namespace), mknod of block devices is refused, and runc's masked paths are masked.
+    pub fn privileged(&mut self, yes: bool) -> &mut Self {
+        self.privileged = yes;
+        self
+    }
+
+    /// With `true`, container root is not host root: a new user namespace maps ids 0..65536
+    /// inside to host ids 0x60000000.. ([`idmap`]), and the rootfs is mounted idmapped through
+    /// the same mapping, so its files (owned by host root) belong to root inside and a rootfs
+    /// runs unchanged. Root inside then has capabilities over the launch's own namespaces
+    /// only: host files outside the rootfs (bind sources included) are read as their other
+    /// users see them, /sys and /proc/sys belong to an unmapped owner. Needs a rootfs on a
+    /// filesystem that supports idmapped mounts (ext4, xfs, btrfs, tmpfs; Linux 5.12+) and no
+    /// joined namespace.
+    pub fn userns(&mut self, yes: bool) -> &mut Self {
+        self.userns = yes;
+        if yes {
+            let map = vec![IdMap {
+                inside: 0,
+                outside: idmap::HOST_BASE,
+                count: idmap::COUNT,
+            }];
+            self.id_maps(map.clone(), map);
+        }
+        self
+    }
+
     /// Starts the program. Returns once it has been exec'd (after the boot command), or with a
     /// precise [`crate::Error::Launch`] naming the stage, errno and path that failed.
     pub fn spawn(&mut self) -> crate::Result<Child> {
+        self.spawn_until(None, &mut || Ok(()))
+    }
+
+    /// [`Launch::spawn`], bounded: while the launch starts (the boot command above all), every
+    /// 50 ms `interrupted` is asked whether to give up (a signal to the launcher, Ctrl+C in
+    /// Python), and at `deadline` it gives up. Giving up kills the launch (its whole PID
+    /// namespace), reaps it, and returns `interrupted`'s error, or ETIMEDOUT naming the stage
+    /// that hung ([`Stage::Boot`] with a boot command, else [`Stage::Init`]).
+    pub fn spawn_until(
+        &mut self,
+        deadline: Option<std::time::Instant>,
+        interrupted: &mut dyn FnMut() -> crate::Result<()>,
+    ) -> crate::Result<Child> {
         let (plan, parent) = plan::plan(self)?;
-        spawn::spawn(plan, parent)
+        spawn::spawn(plan, parent, deadline, interrupted)
     }
 }

@@ -69,7 +69,10 @@ pub struct IdMap {
 /// Builder for a program launched in namespaces, like `std::process::Command`.
 ///
 /// Defaults: new mnt, pid, uts and ipc namespaces, the others inherited; a fresh /proc; the
-/// tiny init as PID 1; stdio inherited; environment inherited.
+/// tiny init as PID 1; stdio inherited; environment inherited; the default isolation (a
+/// reduced capability bounding set, a seccomp filter against block devices and host-wide
+/// kernel interfaces, runc's masked and read-only /proc and /sys paths; see
+/// [`Launch::privileged`]).
 #[derive(Debug)]
 pub struct Launch {
     pub(crate) argv: Vec<OsString>,
@@ -94,6 +97,8 @@ pub struct Launch {
     pub(crate) host_dev: bool,
     pub(crate) proc_sys_writable: bool,
     pub(crate) private_propagation: bool,
+    pub(crate) privileged: bool,
+    pub(crate) userns: bool,
 }
 
 impl Launch {

@@ -46,13 +46,26 @@ pub(crate) enum Action {
         flags: c_ulong,
         data: Option<CString>,
     },
-    /// Bind the target onto itself, then remount it read-only or read-write, keeping its other
-    /// flags (which a user namespace may have locked).
+    /// Bind the target onto itself (recursively), then make it and every mount below it
+    /// read-only or read-write (mount_setattr(AT_RECURSIVE)), keeping their other flags.
     BindSelf {
         read_only: bool,
     },
-    /// Remount the bind mount at the target read-only, keeping its other flags.
-    RemountReadOnly,
+    /// Make the mount at the target and every mount below it read-only (mount_setattr with
+    /// AT_RECURSIVE): a submount of a read-only bind source stays read-only too.
+    ReadOnlyRecursive,
+    /// Check, before anything is mounted, that the target is what [`MountStep::expect`] says.
+    Check,
+    /// Attach this detached mount tree (open_tree(OPEN_TREE_CLONE) by the launcher) at the
+    /// target with move_mount(2): a bind whose source the launch's own root may not reach
+    /// (user-namespace launches).
+    MoveTree {
+        tree: RawFd,
+    },
+    /// Hide the target as runc does: a file gets the null device nsrun made in the launch's
+    /// /dev bound over it (opened by descriptor and verified 1:3, never a path the rootfs
+    /// controls), a directory an empty read-only tmpfs.
+    Mask,
     Mkdir,
     /// A world-writable sticky directory (mode 1777), like /dev/shm.
     SharedDir,
@@ -68,16 +81,31 @@ pub(crate) enum Action {
     },
 }
 
+/// What a mount target must be once resolved inside the root. Every one of them must also not
+/// be the root itself (a `proc -> /` link resolves there) and must resolve at all (a link out
+/// of the root loops back onto itself and fails with ELOOP).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    Any,
+    Dir,
+    /// Anything but a directory (a file bind).
+    NotDir,
+}
+
 pub(crate) struct MountStep {
     pub stage: Stage,
     pub target: CString,
     pub action: Action,
     /// A missing target is skipped rather than an error.
     pub optional: bool,
+    pub expect: Expect,
 }
 
 pub(crate) struct MountPlan {
     pub propagation: c_ulong,
+    /// With [`Launch::userns`](super::Launch::userns): the detached idmapped copy of the
+    /// rootfs, moved onto the rootfs path instead of binding it onto itself (-1: none).
+    pub idmapped_root: RawFd,
     pub rootfs: Option<CString>,
     pub steps: Vec<MountStep>,
 }
@@ -112,6 +140,8 @@ pub(crate) struct Direct {
 /// nsrun-init, exec'd by the launch child.
 pub(crate) struct InitExec {
     pub image: RawFd,
+    /// The init's /dev/null (reopened inside the launch before exec).
+    pub null: RawFd,
     pub config: RawFd,
     /// The listening exec socket, or -1.
     pub listen: RawFd,
@@ -133,7 +163,7 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    fn new() -> Result<Stack> {
+    pub(crate) fn new() -> Result<Stack> {
         let len = STACK_SIZE + 4096;
         // SAFETY: an anonymous private mapping; checked for MAP_FAILED below.
         let base = unsafe {
@@ -191,6 +221,8 @@ pub(crate) struct Plan {
     /// Every descriptor the launch child needs, sorted: all others are closed at its start.
     pub keep_fds: Vec<RawFd>,
     pub next: Next,
+    /// The default isolation (None when privileged).
+    pub isolation: Option<super::isolate::Isolation>,
     /// Written by the intermediate child: the launch child's pid.
     pub child_pid: AtomicI32,
     pub stacks: [Stack; 2],
@@ -212,6 +244,8 @@ pub(crate) struct Parent {
     pub control: Option<OwnedFd>,
     pub init: bool,
     pub interactive: bool,
+    /// A boot command runs before the program (what a slow start is waiting for).
+    pub boot: bool,
 }
 
 pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
@@ -229,11 +263,6 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         .map(|(k, v)| env_entry(k, v))
         .collect::<Result<_>>()?;
     let search = search_path(&env)?;
-    let mount = if new(Kind::Mnt) {
-        Some(mount_plan(l, net_private, new(Kind::Pid))?)
-    } else {
-        None
-    };
     let cwd = match (&l.cwd, &l.rootfs) {
         (Some(c), _) => Some(cstring("cwd", c.as_os_str())?),
         (None, Some(_)) => Some(CString::new("/").expect("no NUL")),
@@ -276,6 +305,33 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     let null = hold(high(
         std::fs::File::open("/dev/null").ctx("launch: open", "/dev/null")?,
     )?);
+    let mount = if new(Kind::Mnt) {
+        let mut m = mount_plan(l, net_private, new(Kind::Pid))?;
+        if let (true, Some(rootfs)) = (l.userns, &l.rootfs) {
+            let userns = super::idmap::mapped_userns()?;
+            m.idmapped_root = hold(high(super::idmap::idmapped_tree(rootfs, &userns)?)?);
+            // Bind sources are cloned here, by the launcher: root inside (an unmapped host
+            // id) may not be able to reach them by path.
+            for step in &mut m.steps {
+                if let (
+                    Stage::MountBind,
+                    Action::Mount {
+                        source: Some(src), ..
+                    },
+                ) = (step.stage, &step.action)
+                {
+                    let path = Path::new(OsStr::from_bytes(src.as_bytes()));
+                    let tree = super::idmap::clone_tree(path)?;
+                    step.action = Action::MoveTree {
+                        tree: hold(high(tree)?),
+                    };
+                }
+            }
+        }
+        Some(m)
+    } else {
+        None
+    };
     let mut ends: [Option<OwnedFd>; 3] = [None, None, None];
     let mut stdio = [-1; 3];
     for (i, s) in [&l.stdin, &l.stdout, &l.stderr].into_iter().enumerate() {
@@ -402,6 +458,7 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         }
         Next::Init(InitExec {
             image,
+            null,
             config,
             listen,
             inherit,
@@ -427,6 +484,12 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         parent_pidfd,
         keep_fds,
         next,
+        isolation: (!l.privileged).then(|| {
+            super::isolate::prepare(
+                matches!(l.namespace_mode(Kind::Net), NsMode::Inherit),
+                matches!(l.namespace_mode(Kind::Pid), NsMode::Inherit),
+            )
+        }),
         child_pid: AtomicI32::new(0),
         stacks: [Stack::new()?, Stack::new()?],
     };
@@ -437,6 +500,7 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         control,
         init: l.init,
         interactive: l.interactive,
+        boot: l.boot.is_some(),
     };
     Ok((plan, parent))
 }
@@ -587,11 +651,16 @@ fn relative(what: &'static str, p: &Path) -> Result<CString> {
             }
         }
     }
-    let joined = if parts.is_empty() {
-        b".".to_vec()
-    } else {
-        parts.join(&b'/')
-    };
+    if parts.is_empty() {
+        return Err(Error::InvalidArgument {
+            op: "launch",
+            what,
+            value: p.display().to_string(),
+            reason: "must name a path below the root (not empty, not /)",
+            errno: crate::Errno::EINVAL,
+        });
+    }
+    let joined = parts.join(&b'/');
     cstring(what, OsStr::from_bytes(&joined))
 }
 
@@ -626,115 +695,186 @@ fn high(fd: impl AsFd) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
 
+/// Files and directories runc masks (`linux.maskedPaths`).
+const MASKED: &[&str] = &[
+    "proc/kcore",
+    "proc/keys",
+    "proc/timer_list",
+    "proc/sched_debug",
+    "proc/kmsg",
+    "proc/kallsyms",
+    "proc/latency_stats",
+    "proc/acpi",
+    "proc/asound",
+    "proc/scsi",
+    "sys/firmware",
+    "sys/devices/virtual/powercap",
+];
+/// Made read-only as runc does (`linux.readonlyPaths`); /proc/sys is handled on its own.
+const READ_ONLY: &[&str] = &["proc/bus", "proc/fs", "proc/irq", "proc/sysrq-trigger"];
+
+struct Steps(Vec<MountStep>);
+
+impl Steps {
+    fn push(&mut self, stage: Stage, target: &str, action: Action, optional: bool, expect: Expect) {
+        self.0.push(MountStep {
+            stage,
+            target: CString::new(target).expect("no NUL in constants"),
+            action,
+            optional,
+            expect,
+        });
+    }
+    fn mount(
+        &mut self,
+        stage: Stage,
+        target: &str,
+        (source, fstype): (&str, Option<&str>),
+        flags: c_ulong,
+        data: Option<&str>,
+        optional: bool,
+    ) {
+        let c = |s: &str| CString::new(s).expect("no NUL in constants");
+        let action = Action::Mount {
+            source: Some(c(source)),
+            fstype: fstype.map(c),
+            flags,
+            data: data.map(c),
+        };
+        self.push(stage, target, action, optional, Expect::Dir);
+    }
+}
+
 fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan> {
     use libc::{MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE};
     let c = |s: &str| CString::new(s).expect("no NUL in constants");
-    let mut steps = Vec::new();
-    let mut mount = |stage,
-                     target: &str,
-                     source: Option<&str>,
-                     fstype: Option<&str>,
-                     flags,
-                     data: Option<&str>,
-                     optional| {
-        steps.push(MountStep {
-            stage,
-            target: c(target),
-            action: Action::Mount {
-                source: source.map(c),
-                fstype: fstype.map(c),
-                flags,
-                data: data.map(c),
-            },
-            optional,
-        })
-    };
+    let mut st = Steps(Vec::new());
     let with_root = l.rootfs.is_some();
-    if new_pid || with_root {
-        mount(
+    let with_proc = new_pid || with_root;
+    let with_sys = net_private || with_root;
+    let with_dev = with_root;
+    // First, before anything is mounted: every fixed mount point must be a real directory in
+    // the root (the mounts check the same again on the descriptor they mount on).
+    for (on, target, optional) in [
+        (with_proc, "proc", false),
+        (with_sys, "sys", false),
+        (with_dev, "dev", false),
+        (with_root, "tmp", true),
+        (with_root, "run", true),
+    ] {
+        if on {
+            st.push(
+                Stage::CheckRootfs,
+                target,
+                Action::Check,
+                optional,
+                Expect::Dir,
+            );
+        }
+    }
+    let binds = l
+        .binds
+        .iter()
+        .map(|b| {
+            let target = relative("bind target", &b.target)?;
+            let source_is_dir = std::fs::metadata(&b.source)
+                .ctx("launch: bind source", &b.source)?
+                .is_dir();
+            Ok((b, target, source_is_dir))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (_, target, source_is_dir) in &binds {
+        st.0.push(MountStep {
+            stage: Stage::CheckRootfs,
+            target: target.clone(),
+            action: Action::Check,
+            // With a rootfs a missing mount point is created inside it; on the host's own
+            // tree nothing is ever created.
+            optional: with_root,
+            expect: if *source_is_dir {
+                Expect::Dir
+            } else {
+                Expect::NotDir
+            },
+        });
+    }
+    if with_proc {
+        st.mount(
             Stage::MountProc,
             "proc",
-            Some("proc"),
-            Some("proc"),
+            ("proc", Some("proc")),
             MS_NOSUID | MS_NODEV | MS_NOEXEC,
             None,
             false,
         );
     }
     if net_private {
-        mount(
+        st.mount(
             Stage::MountSys,
             "sys",
-            Some("sysfs"),
-            Some("sysfs"),
+            ("sysfs", Some("sysfs")),
             MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
             None,
             false,
         );
     } else if with_root {
-        mount(
+        st.mount(
             Stage::MountSys,
             "sys",
-            Some("/sys"),
-            None,
+            ("/sys", None),
             MS_BIND | MS_REC,
             None,
             false,
         );
     }
-    if with_root && !l.host_dev {
-        mount(
+    if with_dev && !l.host_dev {
+        st.mount(
             Stage::MountDev,
             "dev",
-            Some("tmpfs"),
-            Some("tmpfs"),
+            ("tmpfs", Some("tmpfs")),
             MS_NOSUID | MS_NOEXEC,
             Some("mode=755,size=65536k"),
             false,
         );
-    } else if with_root {
-        mount(
+    } else if with_dev {
+        st.mount(
             Stage::MountDev,
             "dev",
-            Some("/dev"),
-            None,
+            ("/dev", None),
             MS_BIND | MS_REC,
             None,
             false,
         );
     }
     if with_root {
-        mount(
+        st.mount(
             Stage::MountTmp,
             "tmp",
-            Some("tmpfs"),
-            Some("tmpfs"),
+            ("tmpfs", Some("tmpfs")),
             MS_NOSUID | MS_NODEV,
             Some("mode=1777"),
             true,
         );
-        mount(
+        st.mount(
             Stage::MountTmp,
             "run",
-            Some("tmpfs"),
-            Some("tmpfs"),
+            ("tmpfs", Some("tmpfs")),
             MS_NOSUID | MS_NODEV,
             Some("mode=755"),
             true,
         );
     }
-    let mut step = |stage, target: &str, action, optional| {
-        steps.push(MountStep {
-            stage,
-            target: c(target),
-            action,
-            optional,
-        })
-    };
     if with_root && !net_private {
-        step(Stage::MountSys, "sys", Action::RemountReadOnly, false);
+        // The host's sysfs, with its cgroup and other submounts: read-only all the way down.
+        st.push(
+            Stage::MountSys,
+            "sys",
+            Action::ReadOnlyRecursive,
+            false,
+            Expect::Dir,
+        );
     }
-    if with_root && !l.host_dev {
+    if with_dev && !l.host_dev {
         for (node, major, minor) in [
             ("null", 1, 3),
             ("zero", 1, 5),
@@ -743,7 +883,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             ("urandom", 1, 9),
             ("tty", 5, 0),
         ] {
-            step(
+            st.push(
                 Stage::MountDev,
                 &format!("dev/{node}"),
                 Action::DeviceNode {
@@ -751,10 +891,17 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
                     host: c(&format!("/dev/{node}")),
                 },
                 false,
+                Expect::Any,
             );
         }
-        step(Stage::MountDev, "dev/pts", Action::Mkdir, false);
-        step(
+        st.push(
+            Stage::MountDev,
+            "dev/pts",
+            Action::Mkdir,
+            false,
+            Expect::Any,
+        );
+        st.push(
             Stage::MountDev,
             "dev/pts",
             Action::Mount {
@@ -764,8 +911,15 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
                 data: Some(c("newinstance,ptmxmode=0666,mode=620")),
             },
             false,
+            Expect::Dir,
         );
-        step(Stage::MountDev, "dev/shm", Action::SharedDir, false);
+        st.push(
+            Stage::MountDev,
+            "dev/shm",
+            Action::SharedDir,
+            false,
+            Expect::Any,
+        );
         for (name, to) in [
             ("dev/ptmx", "pts/ptmx"),
             ("dev/fd", "/proc/self/fd"),
@@ -773,71 +927,114 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             ("dev/stdout", "/proc/self/fd/1"),
             ("dev/stderr", "/proc/self/fd/2"),
         ] {
-            step(Stage::MountDev, name, Action::Symlink { to: c(to) }, false);
+            st.push(
+                Stage::MountDev,
+                name,
+                Action::Symlink { to: c(to) },
+                false,
+                Expect::Any,
+            );
         }
         if l.interactive {
             // The terminal the program runs on, as busybox and getty expect it.
             if let Ok(tty) = std::fs::read_link("/proc/self/fd/0") {
                 if tty.starts_with("/dev/pts/") || tty.starts_with("/dev/tty") {
-                    step(Stage::MountDev, "dev/console", Action::CreateFile, false);
-                    steps.push(MountStep {
-                        stage: Stage::MountDev,
-                        target: c("dev/console"),
-                        action: Action::Mount {
+                    st.push(
+                        Stage::MountDev,
+                        "dev/console",
+                        Action::CreateFile,
+                        false,
+                        Expect::Any,
+                    );
+                    st.push(
+                        Stage::MountDev,
+                        "dev/console",
+                        Action::Mount {
                             source: Some(cstring("tty", tty.as_os_str())?),
                             fstype: None,
                             flags: MS_BIND,
                             data: None,
                         },
-                        optional: false,
-                    });
+                        false,
+                        Expect::NotDir,
+                    );
                 }
             }
         }
     }
-    if (new_pid || with_root) && !l.proc_sys_writable {
-        steps.push(MountStep {
-            stage: Stage::ProtectProcSys,
-            target: c("proc/sys"),
-            action: Action::BindSelf { read_only: true },
-            optional: false,
-        });
+    if with_proc && !l.proc_sys_writable {
+        st.push(
+            Stage::ProtectProcSys,
+            "proc/sys",
+            Action::BindSelf { read_only: true },
+            false,
+            Expect::Dir,
+        );
         if net_private {
-            steps.push(MountStep {
-                stage: Stage::ProtectProcSys,
-                target: c("proc/sys/net"),
-                action: Action::BindSelf { read_only: false },
-                optional: false,
-            });
+            st.push(
+                Stage::ProtectProcSys,
+                "proc/sys/net",
+                Action::BindSelf { read_only: false },
+                false,
+                Expect::Dir,
+            );
         }
     }
-    for b in &l.binds {
-        let target = relative("bind target", &b.target)?;
-        // Missing mount points are created inside the root, as runc does: parents as
-        // directories, the target like its source (EEXIST is fine).
-        let source_is_dir = std::fs::metadata(&b.source)
-            .ctx("launch: bind source", &b.source)?
-            .is_dir();
-        let bytes = target.as_bytes();
-        for (i, _) in bytes.iter().enumerate().filter(|(_, c)| **c == b'/') {
-            steps.push(MountStep {
+    if !l.privileged {
+        for path in MASKED {
+            let on = if path.starts_with("proc/") {
+                with_proc
+            } else {
+                with_sys
+            };
+            if on {
+                st.push(Stage::Mask, path, Action::Mask, true, Expect::Any);
+            }
+        }
+        if with_proc {
+            for path in READ_ONLY {
+                st.push(
+                    Stage::Mask,
+                    path,
+                    Action::BindSelf { read_only: true },
+                    true,
+                    Expect::Any,
+                );
+            }
+        }
+    }
+    for (b, target, source_is_dir) in binds {
+        let expect = if source_is_dir {
+            Expect::Dir
+        } else {
+            Expect::NotDir
+        };
+        if with_root {
+            // Missing mount points are created inside the root, as runc does: parents as
+            // directories, the target like its source (EEXIST is fine).
+            let bytes = target.as_bytes();
+            for (i, _) in bytes.iter().enumerate().filter(|(_, c)| **c == b'/') {
+                st.0.push(MountStep {
+                    stage: Stage::MountBind,
+                    target: CString::new(&bytes[..i]).expect("no NUL"),
+                    action: Action::Mkdir,
+                    optional: false,
+                    expect: Expect::Any,
+                });
+            }
+            st.0.push(MountStep {
                 stage: Stage::MountBind,
-                target: CString::new(&bytes[..i]).expect("no NUL"),
-                action: Action::Mkdir,
+                target: target.clone(),
+                action: if source_is_dir {
+                    Action::Mkdir
+                } else {
+                    Action::CreateFile
+                },
                 optional: false,
+                expect: Expect::Any,
             });
         }
-        steps.push(MountStep {
-            stage: Stage::MountBind,
-            target: target.clone(),
-            action: if source_is_dir {
-                Action::Mkdir
-            } else {
-                Action::CreateFile
-            },
-            optional: false,
-        });
-        steps.push(MountStep {
+        st.0.push(MountStep {
             stage: Stage::MountBind,
             target: target.clone(),
             action: Action::Mount {
@@ -847,17 +1044,20 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
                 data: None,
             },
             optional: false,
+            expect,
         });
         if b.read_only {
-            steps.push(MountStep {
+            st.0.push(MountStep {
                 stage: Stage::MountBind,
                 target,
-                action: Action::RemountReadOnly,
+                action: Action::ReadOnlyRecursive,
                 optional: false,
+                expect,
             });
         }
     }
     Ok(MountPlan {
+        idmapped_root: -1,
         propagation: MS_REC
             | if l.private_propagation {
                 MS_PRIVATE
@@ -869,7 +1069,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             .as_ref()
             .map(|r| cstring("rootfs", r.as_os_str()))
             .transpose()?,
-        steps,
+        steps: st.0,
     })
 }
 
@@ -887,6 +1087,12 @@ fn validate(l: &Launch) -> Result<()> {
     }
     if l.hostname.is_some() && !new(Kind::Uts) {
         return Err(invalid("hostname", "needs a new uts namespace"));
+    }
+    if l.userns && l.rootfs.is_none() {
+        return Err(invalid(
+            "userns",
+            "needs a rootfs (it is mounted idmapped; the host's own tree cannot be)",
+        ));
     }
     if l.shutdown.is_some() && !l.init {
         return Err(invalid("shutdown", "needs the init (init=true)"));
@@ -907,6 +1113,82 @@ fn validate(l: &Launch) -> Result<()> {
                 target.to_string(),
                 "passed descriptors go to numbers >= 3 (use stdin/stdout/stderr)",
             ));
+        }
+    }
+    let refuse = |what, value: &dyn std::fmt::Debug, reason| {
+        Err(Error::invalid("launch", what, format!("{value:?}"), reason))
+    };
+    for argv in [Some(&l.argv), l.boot.as_ref(), l.shutdown.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        if argv.first().is_some_and(|a| a.is_empty()) {
+            return refuse("program", &"", "is empty: nothing to run");
+        }
+    }
+    if let Some(h) = &l.hostname {
+        if h.is_empty() || h.bytes().any(|b| b.is_ascii_control() || b == b'/') {
+            return refuse(
+                "hostname",
+                h,
+                "must be non-empty, without control characters or '/'",
+            );
+        }
+    }
+    if let Some(cwd) = &l.cwd {
+        if !cwd.is_absolute() {
+            return refuse("cwd", cwd, "must be an absolute path (inside the root)");
+        }
+    }
+    for b in &l.binds {
+        if b.source.as_os_str().is_empty() {
+            return refuse("bind source", &b.source, "is empty");
+        }
+        if !b.target.is_absolute() {
+            return refuse(
+                "bind target",
+                &b.target,
+                "must be an absolute path inside the root",
+            );
+        }
+        if b.target
+            .components()
+            .all(|c| matches!(c, Component::RootDir | Component::CurDir))
+        {
+            return refuse(
+                "bind target",
+                &b.target,
+                "is the root itself (a bind over / would hide the rootfs)",
+            );
+        }
+    }
+    if new(Kind::User) && l.uid_map.is_empty() != l.gid_map.is_empty() {
+        let (given, missing) = if l.uid_map.is_empty() {
+            ("gid_map", "uid_map")
+        } else {
+            ("uid_map", "gid_map")
+        };
+        return Err(Error::invalid(
+            "launch",
+            given,
+            format!("without {missing}"),
+            "a new user namespace needs both a uid_map and a gid_map (or neither)",
+        ));
+    }
+    if let Some(root) = &l.rootfs {
+        // Named as what it is: the rootfs itself, before any mount is tried.
+        let errno = match std::fs::metadata(root) {
+            Ok(m) if m.is_dir() => None,
+            Ok(_) => Some(crate::Errno::ENOTDIR),
+            Err(e) => Some(crate::error::io_errno(&e)),
+        };
+        if let Some(errno) = errno {
+            return Err(Error::Launch {
+                stage: Stage::Rootfs,
+                errno,
+                status: None,
+                path: Some(root.clone()),
+            });
         }
     }
     Ok(())

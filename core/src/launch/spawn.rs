@@ -8,10 +8,11 @@
 //! launcher process died". The clone runs with every signal blocked, so the child starts with
 //! none delivered to handlers that belong to the caller.
 
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, sync_channel, Sender, SyncSender};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
@@ -163,7 +164,12 @@ fn clone_error(errno: Errno) -> Error {
     }
 }
 
-pub(crate) fn spawn(plan: Plan, parent: Parent) -> Result<Child> {
+pub(crate) fn spawn(
+    plan: Plan,
+    parent: Parent,
+    deadline: Option<std::time::Instant>,
+    interrupted: &mut dyn FnMut() -> Result<()>,
+) -> Result<Child> {
     let Parent {
         held,
         ends,
@@ -171,6 +177,7 @@ pub(crate) fn spawn(plan: Plan, parent: Parent) -> Result<Child> {
         control,
         init,
         interactive,
+        boot,
     } = parent;
     let cloned = clone_from_right_thread(&plan);
     // Every child that ran on the plan has exec'd or exited: the plan and our copies of the
@@ -191,6 +198,47 @@ pub(crate) fn spawn(plan: Plan, parent: Parent) -> Result<Child> {
         }
     };
     let mut child = Child::new(pid, pidfd, ends, control, init, interactive);
+    // Until the report pipe has something (a failure record, or EOF once the program runs):
+    // the launch is killed if it takes too long or the caller is interrupted meanwhile.
+    loop {
+        let slice = Duration::from_millis(50);
+        let wait = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()).min(slice),
+            None => slice,
+        };
+        let mut pfd = libc::pollfd {
+            fd: err_r.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, wait.as_millis() as i32) };
+        if r > 0 {
+            break;
+        }
+        if r < 0 && Errno::last() != Errno::EINTR {
+            return Err(Error::sys_nopath(
+                "launch: poll child report",
+                Errno::last(),
+            ));
+        }
+        let give_up = if deadline.is_some_and(|d| Instant::now() >= d) {
+            Some(Error::Launch {
+                stage: if boot { Stage::Boot } else { Stage::Init },
+                errno: crate::Errno::ETIMEDOUT,
+                status: None,
+                path: None,
+            })
+        } else {
+            interrupted().err()
+        };
+        if let Some(e) = give_up {
+            // SIGKILL to the init takes its whole PID namespace with it.
+            let _ = child.kill();
+            let _ = child.wait(None);
+            return Err(e);
+        }
+    }
     let mut buf = [0u8; Record::SIZE];
     match sys::read_exact(err_r.as_fd(), &mut buf) {
         Err(Errno::EIO) => Ok(child), // EOF: the program was exec'd

@@ -58,10 +58,22 @@ pub enum Stage {
     Fork,
     /// Starting nsrun's init (its image, its configuration).
     Init,
+    /// The rootfs itself (missing, not a directory), checked before anything is done.
+    Rootfs,
+    /// Checking a mount point inside the rootfs, before anything is mounted.
+    CheckRootfs,
+    /// Masking runc's masked paths, making its read-only paths read-only.
+    Mask,
+    /// Dropping capabilities, installing the seccomp filter.
+    Isolate,
+    /// Looking at a namespace of the launch (after it ended: ESRCH).
+    Namespace,
+    /// The shutdown command (reported when it hangs).
+    Shutdown,
 }
 
 impl Stage {
-    const ALL: [Stage; 22] = [
+    const ALL: [Stage; 28] = [
         Stage::Clone,
         Stage::UserMap,
         Stage::Setns,
@@ -84,6 +96,12 @@ impl Stage {
         Stage::Exec,
         Stage::Fork,
         Stage::Init,
+        Stage::Rootfs,
+        Stage::CheckRootfs,
+        Stage::Mask,
+        Stage::Isolate,
+        Stage::Namespace,
+        Stage::Shutdown,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -110,6 +128,12 @@ impl Stage {
             Stage::Exec => "exec",
             Stage::Fork => "fork",
             Stage::Init => "init",
+            Stage::Rootfs => "rootfs",
+            Stage::CheckRootfs => "check-rootfs",
+            Stage::Mask => "mask",
+            Stage::Isolate => "isolate",
+            Stage::Namespace => "namespace",
+            Stage::Shutdown => "shutdown",
         }
     }
 
@@ -466,3 +490,10 @@ pub const REPLY_STARTED: u32 = 1;
 pub const REPLY_FAILED: u32 = 2;
 /// `REPLY_EXITED`, then the wait status (i32). The last message of a session.
 pub const REPLY_EXITED: u32 = 3;
+/// From the init on its control socket, unasked: the shutdown command has started.
+pub const EVENT_SHUTDOWN_STARTED: u32 = 10;
+/// From the init on its control socket, unasked: the shutdown command has ended.
+pub const EVENT_SHUTDOWN_DONE: u32 = 11;
+/// From the init (interactive launches), unasked: the program was stopped, then the signal
+/// (i32) that stopped it.
+pub const EVENT_PAYLOAD_STOPPED: u32 = 12;

@@ -103,7 +103,8 @@ pub(super) fn direct(plan: &Plan, d: &Direct) -> ! {
 /// Puts the configuration and the listening socket at the numbers the init expects, keeps its
 /// other descriptors across exec, and execs the sealed image with an empty environment.
 pub(super) fn init(plan: &Plan, i: &InitExec) -> ! {
-    // SAFETY: dup2, fcntl, execveat (a system call) and _exit are async-signal-safe; every
+    // SAFETY: open, dup3, close, dup2, fcntl, execveat (a system call) and _exit are
+    // async-signal-safe; every
     // descriptor is >= 100 (the plan moved them there), so dup2 onto 3 and 4 clobbers none;
     // argv and envp are NULL-terminated arrays owned by the plan.
     unsafe {
@@ -112,6 +113,14 @@ pub(super) fn init(plan: &Plan, i: &InitExec) -> ! {
         }
         if i.listen >= 0 && libc::dup2(i.listen, wire::LISTEN_FD) < 0 {
             fail(plan, Stage::Init, b"", SETUP_FAILED);
+        }
+        // The init keeps a /dev/null for the stdin of boot and shutdown commands: the one of
+        // the launch's own /dev (after the root switch), not the launcher's, so that the init
+        // holds no descriptor of a host mount while the program runs (CVE-2024-21626).
+        let own = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if own >= 0 {
+            libc::dup3(own, i.null, libc::O_CLOEXEC);
+            libc::close(own);
         }
         for fd in &i.inherit {
             if libc::fcntl(*fd, libc::F_SETFD, 0) < 0 {

@@ -46,6 +46,7 @@ pub(crate) extern "C" fn user_entry(arg: *mut c_void) -> c_int {
 
 fn run(plan: &Plan) -> ! {
     // SAFETY: every call is an async-signal-safe system call (sigaction, close_range, prctl,
+    // setresuid, setresgid,
     // poll, read, setns, sethostname, dup2, _exit); pointers are to the plan's NUL-terminated
     // data or to stack values.
     unsafe {
@@ -80,6 +81,11 @@ fn run(plan: &Plan) -> ! {
             if libc::read(u.go_r, (&mut b as *mut u8).cast(), 1) != 1 {
                 libc::_exit(SETUP_FAILED);
             }
+            // Become root of the new user namespace where 0 is mapped (our host ids are not
+            // mapped when the maps shift them, and files we create must get mapped owners).
+            // Bare system calls: glibc's wrappers signal every thread it believes exists.
+            libc::syscall(libc::SYS_setresgid, 0, 0, 0);
+            libc::syscall(libc::SYS_setresuid, 0, 0, 0);
         }
         for (fd, nstype) in &plan.joins {
             if libc::setns(*fd, *nstype) != 0 {
@@ -100,9 +106,82 @@ fn run(plan: &Plan) -> ! {
                 fail(plan, Stage::Stdio, b"", SETUP_FAILED);
             }
         }
+        if let Some(iso) = &plan.isolation {
+            isolate(plan, iso);
+        }
         match &plan.next {
             Next::Direct(d) => exec::direct(plan, d),
             Next::Init(i) => exec::init(plan, i),
+        }
+    }
+}
+
+/// The default isolation, last before exec: capabilities leave the bounding set (and the
+/// inheritable and ambient sets, which would otherwise carry them across exec), then the
+/// seccomp filter is installed (no no_new_privs needed: this process has CAP_SYS_ADMIN, so
+/// setuid programs inside keep working).
+fn isolate(plan: &Plan, iso: &crate::launch::isolate::Isolation) {
+    #[repr(C)]
+    struct CapHeader {
+        version: u32,
+        pid: c_int,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct CapData {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+    const PR_CAP_AMBIENT: c_int = 47;
+    const PR_CAP_AMBIENT_CLEAR_ALL: c_ulong = 4;
+    // SAFETY: prctl, capget and capset are async-signal-safe system calls; their arguments are
+    // integers, stack structs of the kernel's layout, or the plan's filter (which outlives
+    // the call; the kernel copies it).
+    unsafe {
+        for cap in &iso.drop {
+            // EINVAL: a capability this kernel does not know, so nothing to drop.
+            if libc::prctl(libc::PR_CAPBSET_DROP, *cap as c_ulong, 0, 0, 0) != 0
+                && errno() != libc::EINVAL
+            {
+                fail(plan, Stage::Isolate, b"PR_CAPBSET_DROP", SETUP_FAILED);
+            }
+        }
+        let mut hdr = CapHeader {
+            version: LINUX_CAPABILITY_VERSION_3,
+            pid: 0,
+        };
+        let mut data = [CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        }; 2];
+        if libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        ) != 0
+        {
+            fail(plan, Stage::Isolate, b"capget", SETUP_FAILED);
+        }
+        data[0].inheritable = 0;
+        data[1].inheritable = 0;
+        if libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) != 0 {
+            fail(plan, Stage::Isolate, b"capset", SETUP_FAILED);
+        }
+        if libc::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0
+            && errno() != libc::EINVAL
+        {
+            fail(plan, Stage::Isolate, b"PR_CAP_AMBIENT", SETUP_FAILED);
+        }
+        if libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER as c_ulong,
+            &iso.prog as *const libc::sock_fprog,
+        ) != 0
+        {
+            fail(plan, Stage::Isolate, b"seccomp", SETUP_FAILED);
         }
     }
 }

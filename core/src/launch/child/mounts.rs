@@ -3,11 +3,11 @@
 //! stack buffers). Targets are resolved inside the new root with openat2(RESOLVE_IN_ROOT).
 
 use std::ffi::CStr;
-use std::os::raw::{c_char, c_int, c_ulong, c_void};
+use std::os::raw::{c_int, c_void};
 use std::ptr::null;
 
-use super::sys::{errno, fail, FdPath};
-use crate::launch::plan::{Action, MountPlan, Plan};
+use super::sys::{errno, fail, set_errno, FdPath};
+use crate::launch::plan::{Action, Expect, MountPlan, Plan};
 use crate::launch::wire::{Stage, SETUP_FAILED};
 
 /// `openat2(root, rel, RESOLVE_IN_ROOT)`: a path inside the new root, where symlinks resolve
@@ -38,72 +38,144 @@ fn resolve(root: c_int, rel: &CStr, flags: c_int, mode: u64) -> c_int {
     }
 }
 
-/// The mount flags that must be kept when remounting a bind mount (a user namespace locks
-/// them), read with statfs(2).
-fn kept_flags(path: *const c_char) -> c_ulong {
-    /// The kernel's `struct statfs` on 64-bit Linux (libc's omits f_flags).
-    #[repr(C)]
-    struct KStatfs {
-        f_type: i64,
-        f_bsize: i64,
-        f_blocks: u64,
-        f_bfree: u64,
-        f_bavail: u64,
-        f_files: u64,
-        f_ffree: u64,
-        f_fsid: [i32; 2],
-        f_namelen: i64,
-        f_frsize: i64,
-        f_flags: i64,
-        f_spare: [i64; 4],
-    }
-    let mut st = KStatfs {
-        f_type: 0,
-        f_bsize: 0,
-        f_blocks: 0,
-        f_bfree: 0,
-        f_bavail: 0,
-        f_files: 0,
-        f_ffree: 0,
-        f_fsid: [0; 2],
-        f_namelen: 0,
-        f_frsize: 0,
-        f_flags: 0,
-        f_spare: [0; 4],
-    };
-    // SAFETY: statfs(2) into a struct of the kernel's layout; the path is NUL-terminated.
-    if unsafe { libc::syscall(libc::SYS_statfs, path, &mut st as *mut KStatfs) } != 0 {
-        return 0;
-    }
-    let f = st.f_flags as c_ulong;
-    let mut flags = f
-        & (libc::MS_NOSUID
-            | libc::MS_NODEV
-            | libc::MS_NOEXEC
-            | libc::MS_NOATIME
-            | libc::MS_NODIRATIME);
-    if f & 4096 != 0 {
-        // ST_RELATIME
-        flags |= libc::MS_RELATIME;
-    }
-    flags
+/// `struct mount_attr` of mount_setattr(2).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
 }
 
-fn remount_bind(root: c_int, target: &CStr, read_only: bool) -> c_int {
+const AT_RECURSIVE: c_int = 0x8000;
+const MOUNT_ATTR_RDONLY: u64 = 0x1;
+
+/// mount_setattr(2) with AT_RECURSIVE: the mount whose root `fd` is, and every mount below it,
+/// become read-only (or read-write); their other flags stay as they are.
+fn set_read_only(fd: c_int, read_only: bool) -> c_int {
+    let attr = MountAttr {
+        attr_set: if read_only { MOUNT_ATTR_RDONLY } else { 0 },
+        attr_clr: if read_only { 0 } else { MOUNT_ATTR_RDONLY },
+        propagation: 0,
+        userns_fd: 0,
+    };
+    // SAFETY: mount_setattr is a plain system call; `attr` and the empty path outlive it.
+    unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | AT_RECURSIVE,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        ) as c_int
+    }
+}
+
+/// The target, resolved inside the root and checked (see [`Expect`]): an O_PATH descriptor,
+/// or -1 with errno set (ELOOP for the root itself, ENOTDIR / EISDIR for the wrong type).
+/// Mounts go onto this descriptor, so what was checked is what gets mounted on, even if the
+/// rootfs changes meanwhile (CVE-2021-30465).
+fn checked(root: c_int, root_id: (u64, u64), target: &CStr, expect: Expect) -> c_int {
     let fd = resolve(root, target, libc::O_PATH, 0);
     if fd < 0 {
         return -1;
     }
-    let p = FdPath::new(fd);
-    let mut flags = libc::MS_BIND | libc::MS_REMOUNT | kept_flags(p.ptr());
-    if read_only {
-        flags |= libc::MS_RDONLY;
+    // SAFETY: fstat into a zeroed stat; close of our own descriptor on failure.
+    unsafe {
+        let mut sb: libc::stat = std::mem::zeroed();
+        let e = if libc::fstat(fd, &mut sb) != 0 {
+            errno()
+        } else if (sb.st_dev, sb.st_ino) == root_id {
+            libc::ELOOP
+        } else {
+            let dir = sb.st_mode & libc::S_IFMT == libc::S_IFDIR;
+            match expect {
+                Expect::Dir if !dir => libc::ENOTDIR,
+                Expect::NotDir if dir => libc::EISDIR,
+                _ => 0,
+            }
+        };
+        if e != 0 {
+            libc::close(fd);
+            set_errno(e);
+            return -1;
+        }
     }
-    // SAFETY: mount(2) with NUL-terminated paths.
-    let r = unsafe { libc::mount(null(), p.ptr(), null(), flags, null()) };
-    // SAFETY: closing our own descriptor.
-    unsafe { libc::close(fd) };
-    r
+    fd
+}
+
+/// move_mount(2) of the detached tree `tree` onto the directory or file `onto` (both
+/// descriptors).
+fn move_tree(tree: c_int, onto: c_int) -> c_int {
+    const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+    // SAFETY: move_mount is a plain system call on two descriptors and empty paths.
+    unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree,
+            c"".as_ptr(),
+            onto,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        ) as c_int
+    }
+}
+
+/// The null device nsrun made in the launch's /dev (or, without one, /dev/null of this mount
+/// namespace), opened by descriptor inside the root and verified to be the character device
+/// 1:3: a mask is never a path the rootfs could have replaced (CVE-2025-31133). -1 with errno
+/// ENODEV if it is anything else.
+fn open_null(root: c_int, root_id: (u64, u64)) -> c_int {
+    let fd = checked(root, root_id, c"dev/null", Expect::NotDir);
+    if fd < 0 {
+        return -1;
+    }
+    // SAFETY: fstat into a zeroed stat; close of our own descriptor on failure.
+    unsafe {
+        let mut sb: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut sb) != 0
+            || sb.st_mode & libc::S_IFMT != libc::S_IFCHR
+            || sb.st_rdev != libc::makedev(1, 3)
+        {
+            libc::close(fd);
+            set_errno(libc::ENODEV);
+            return -1;
+        }
+    }
+    fd
+}
+
+/// Masks the target: an empty read-only tmpfs on a directory, the verified null device
+/// (opened on first use into `null_fd`) on anything else.
+fn mask(fd: c_int, root: c_int, root_id: (u64, u64), null_fd: &mut c_int) -> c_int {
+    // SAFETY: fstat and mount(2) with NUL-terminated paths formatted on the stack.
+    unsafe {
+        let mut sb: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut sb) != 0 {
+            return -1;
+        }
+        let p = FdPath::new(fd);
+        if sb.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            libc::mount(
+                c"tmpfs".as_ptr(),
+                p.ptr(),
+                c"tmpfs".as_ptr(),
+                libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                c"mode=555,size=4k".as_ptr().cast(),
+            )
+        } else {
+            if *null_fd < 0 {
+                *null_fd = open_null(root, root_id);
+                if *null_fd < 0 {
+                    return -1;
+                }
+            }
+            let src = FdPath::new(*null_fd);
+            libc::mount(src.ptr(), p.ptr(), null(), libc::MS_BIND, null())
+        }
+    }
 }
 
 /// Creates `name` in directory `dir` as the action says (mkdir, mknod, file, symlink).
@@ -142,7 +214,12 @@ fn create_entry(dir: c_int, name: &CStr, action: &Action) -> c_int {
                 }
             }
             Action::Symlink { to } => libc::symlinkat(to.as_ptr(), dir, name),
-            Action::Mount { .. } | Action::BindSelf { .. } | Action::RemountReadOnly => -1,
+            Action::Mount { .. }
+            | Action::BindSelf { .. }
+            | Action::ReadOnlyRecursive
+            | Action::Check
+            | Action::MoveTree { .. }
+            | Action::Mask => -1,
         }
     }
 }
@@ -193,30 +270,57 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
             fail(plan, Stage::MountPropagation, b"/", SETUP_FAILED);
         }
         let root_path = m.rootfs.as_deref().unwrap_or(c"/");
-        if m.rootfs.is_some() {
+        if m.idmapped_root >= 0 {
+            // The launcher's idmapped copy of the rootfs is attached on top of / (a path any
+            // process may look up; the rootfs path may be out of reach of root in the new
+            // user namespace). The root switch then pivots to it by descriptor.
+            if libc::syscall(
+                libc::SYS_move_mount,
+                m.idmapped_root,
+                c"".as_ptr(),
+                libc::AT_FDCWD,
+                slash,
+                0x4, // MOVE_MOUNT_F_EMPTY_PATH
+            ) != 0
+            {
+                fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
+            }
+        } else if m.rootfs.is_some() {
             // pivot_root needs the new root to be a mount point.
             let r = root_path.as_ptr();
             if libc::mount(r, r, null(), libc::MS_BIND | libc::MS_REC, null()) != 0 {
                 fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
             }
         }
-        let root = libc::open(
-            root_path.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        );
+        // The root by descriptor: the idmapped tree's own (its path may not be reachable by
+        // root of the new user namespace), else the rootfs path's.
+        let root = if m.idmapped_root >= 0 {
+            m.idmapped_root
+        } else {
+            libc::open(
+                root_path.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
         if root < 0 {
             fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
         }
+        let mut root_st: libc::stat = std::mem::zeroed();
+        if libc::fstat(root, &mut root_st) != 0 {
+            fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
+        }
+        let root_id = (root_st.st_dev, root_st.st_ino);
+        let mut null_fd: c_int = -1;
         for step in &m.steps {
             let target = step.target.as_c_str();
             let ok = match &step.action {
-                Action::Mount {
-                    source,
-                    fstype,
-                    flags,
-                    data,
-                } => {
-                    let fd = resolve(root, target, libc::O_PATH, 0);
+                Action::Check
+                | Action::MoveTree { .. }
+                | Action::Mount { .. }
+                | Action::BindSelf { .. }
+                | Action::ReadOnlyRecursive
+                | Action::Mask => {
+                    let fd = checked(root, root_id, target, step.expect);
                     if fd < 0 {
                         if step.optional && errno() == libc::ENOENT {
                             continue;
@@ -224,36 +328,55 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
                         false
                     } else {
                         let p = FdPath::new(fd);
-                        let r = libc::mount(
-                            source.as_ref().map_or(null(), |s| s.as_ptr()),
-                            p.ptr(),
-                            fstype.as_ref().map_or(null(), |s| s.as_ptr()),
-                            *flags,
-                            data.as_ref()
-                                .map_or(null(), |s| s.as_ptr().cast::<c_void>()),
-                        );
+                        let r = match &step.action {
+                            Action::Mount {
+                                source,
+                                fstype,
+                                flags,
+                                data,
+                            } => libc::mount(
+                                source.as_ref().map_or(null(), |s| s.as_ptr()),
+                                p.ptr(),
+                                fstype.as_ref().map_or(null(), |s| s.as_ptr()),
+                                *flags,
+                                data.as_ref()
+                                    .map_or(null(), |s| s.as_ptr().cast::<c_void>()),
+                            ),
+                            Action::BindSelf { read_only } => {
+                                match libc::mount(
+                                    p.ptr(),
+                                    p.ptr(),
+                                    null(),
+                                    libc::MS_BIND | libc::MS_REC,
+                                    null(),
+                                ) {
+                                    0 => {
+                                        // The new mount's root, to change its attributes.
+                                        let top = resolve(root, target, libc::O_PATH, 0);
+                                        let r = if top < 0 {
+                                            -1
+                                        } else {
+                                            set_read_only(top, *read_only)
+                                        };
+                                        if top >= 0 {
+                                            libc::close(top);
+                                        }
+                                        r
+                                    }
+                                    r => r,
+                                }
+                            }
+                            Action::ReadOnlyRecursive => set_read_only(fd, true),
+                            Action::MoveTree { tree } => move_tree(*tree, fd),
+                            Action::Mask => mask(fd, root, root_id, &mut null_fd),
+                            _ => 0,
+                        };
+                        let e = errno();
                         libc::close(fd);
+                        set_errno(e);
                         r == 0
                     }
                 }
-                Action::BindSelf { read_only } => {
-                    let fd = resolve(root, target, libc::O_PATH, 0);
-                    let ok = fd >= 0 && {
-                        let p = FdPath::new(fd);
-                        libc::mount(
-                            p.ptr(),
-                            p.ptr(),
-                            null(),
-                            libc::MS_BIND | libc::MS_REC,
-                            null(),
-                        ) == 0
-                    };
-                    if fd >= 0 {
-                        libc::close(fd);
-                    }
-                    ok && remount_bind(root, target, *read_only) == 0
-                }
-                Action::RemountReadOnly => remount_bind(root, target, true) == 0,
                 Action::Mkdir
                 | Action::SharedDir
                 | Action::CreateFile
@@ -309,6 +432,9 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
             if libc::chdir(slash) != 0 {
                 fail(plan, Stage::PivotRoot, b"/", SETUP_FAILED);
             }
+        }
+        if null_fd >= 0 {
+            libc::close(null_fd);
         }
         libc::close(root);
     }
