@@ -100,6 +100,10 @@ pub enum Error {
         kind: Kind,
         threads: usize,
     },
+
+    /// A lab: a refused topology, or a step of bring-up, teardown or a node command.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
 }
 
 impl Error {
@@ -161,6 +165,7 @@ impl Error {
             }
             Error::AlreadyPersisted { .. } => Errno::EEXIST,
             Error::NotPersisted { .. } => Errno::EINVAL,
+            Error::Lab(e) => e.errno(),
         }
     }
 
@@ -175,6 +180,7 @@ impl Error {
             Error::InvalidArgument { .. } | Error::MultiThreaded { .. } | Error::Link { .. } => {
                 None
             }
+            Error::Lab(e) => e.path(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod enter;
 mod errno;
 mod error;
 mod kind;
+pub mod lab;
 pub mod launch;
 pub mod link;
 mod list;
