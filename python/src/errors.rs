@@ -4,6 +4,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use nsrun::lab::LabError;
 use nsrun::Error;
 
 use crate::kind::kind_obj;
@@ -22,7 +23,10 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     let errno = e.errno().raw();
     let message = e.to_string();
     let filename = e.path().map(|p| p.as_os_str().to_os_string());
-    let class = match &e {
+    // A lab step is raised as what failed in it, with the lab's context in the message.
+    let root = root_cause(&e);
+    let class = match root {
+        Error::Lab(LabError::Topology { .. }) => "InvalidArgumentError",
         Error::Sys { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::Link { name, .. } => return PyOSError::new_err((errno, message, name.clone())),
         Error::NotANamespace { .. } => "NotANamespaceError",
@@ -35,7 +39,7 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     };
     let build = || -> PyResult<PyErr> {
         let value = err_class(py, class)?.call1((errno, message.as_str(), filename.clone()))?;
-        match &e {
+        match root {
             Error::WrongKind {
                 expected, found, ..
             } => {
@@ -56,6 +60,14 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Ok(PyErr::from_value(value))
     };
     build().unwrap_or_else(|failure| failure)
+}
+
+/// The error inside a lab step (what actually failed).
+fn root_cause(e: &Error) -> &Error {
+    match e {
+        Error::Lab(LabError::Step { source, .. }) => root_cause(source),
+        other => other,
+    }
 }
 
 /// `result.or_raise(py)?`: a core error as its Python exception.

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 mod convert;
 mod errors;
 mod kind;
+mod lab;
 mod launch;
 mod link;
 mod namespace;
@@ -22,6 +23,8 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<namespace::PyNamespaceInfo>()?;
     m.add_class::<launch::PyChild>()?;
     m.add_class::<link::PyInterface>()?;
+    m.add_class::<lab::PyLab>()?;
+    m.add_class::<lab::PyExecChild>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
         wrap_pyfunction!(namespace::same, m)?,
@@ -42,6 +45,8 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(link::link_address, m)?,
         wrap_pyfunction!(link::link_add_route, m)?,
         wrap_pyfunction!(link::link_delete, m)?,
+        wrap_pyfunction!(lab::_lab_up, m)?,
+        wrap_pyfunction!(lab::_lab_check, m)?,
     ] {
         m.add_function(f)?;
     }
