@@ -156,12 +156,68 @@ struct nsrun_link_info {
    */
   const char *const *addresses;
   size_t naddresses;
+  /**
+   * The bridge this interface is a member of, or NULL.
+   */
+  const char *master;
 };
 
 /**
  * Called once per interface by nsrun_link_list(); non-zero stops the walk.
  */
 typedef int (*nsrun_link_visit)(const struct nsrun_link_info *info, void *arg);
+
+/**
+ * One route, as nsrun_link_list_routes() reports it. Pointers are valid during the callback
+ * only; optional strings are NULL when absent.
+ */
+struct nsrun_route {
+  /**
+   * 4 or 6.
+   */
+  int family;
+  /**
+   * 254 main, 255 local.
+   */
+  uint32_t table;
+  /**
+   * "198.18.0.0/24", "fd00::/64" or "default".
+   */
+  const char *dst;
+  /**
+   * "198.18.1.1", or NULL.
+   */
+  const char *gateway;
+  /**
+   * Output interface, or NULL.
+   */
+  const char *dev;
+  /**
+   * "kernel", "boot", "static", … or a number.
+   */
+  const char *protocol;
+  /**
+   * "global", "link", "host", … or a number.
+   */
+  const char *scope;
+  /**
+   * "unicast", "local", "broadcast", …
+   */
+  const char *type_;
+  /**
+   * The metric; 0 when none is set.
+   */
+  uint32_t metric;
+  /**
+   * The preferred source address, or NULL.
+   */
+  const char *prefsrc;
+};
+
+/**
+ * Called once per route by nsrun_link_list_routes(); non-zero stops the walk.
+ */
+typedef int (*nsrun_route_visit)(const struct nsrun_route *route, void *arg);
 
 #ifdef __cplusplus
 extern "C" {
@@ -572,13 +628,99 @@ int nsrun_link_add_address(int ns, const char *name, const char *cidr);
 int nsrun_link_del_address(int ns, const char *name, const char *cidr);
 
 /**
- * `ip route add DST [via VIA] [dev DEV]` in namespace `ns`; `dst` is "default" or a CIDR;
- * `via` and `dev` may be NULL (not both).
+ * `ip route add DST [via VIA] [dev DEV]` in the main table of namespace `ns`; `dst` is
+ * "default" or a prefix ("198.18.0.0/24", "fd00::/64"); `via` and `dev` may be NULL (not
+ * both). Returns 0, or -1 with errno: EEXIST a route to `dst` exists (nsrun_last_error()
+ * names it and the netns: "add route: route 198.18.0.0/24 via 198.18.1.1 already exists in
+ * netns lab"), ENETUNREACH the gateway is on no connected network, ENODEV no interface `dev`,
+ * EINVAL a malformed prefix or address, mixed families, or `dst` NULL, EBADF `ns` is not open.
+ * Thread: the calling thread's namespace is unchanged on return; other threads are unaffected.
  *
  * # Safety
  * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
  */
 int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * `ip route replace DST [via VIA] [dev DEV]` in the main table of namespace `ns`: adds the
+ * route, or replaces the one to `dst`. Returns 0, or -1 with errno as nsrun_link_add_route()
+ * (never EEXIST). Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
+ */
+int nsrun_link_replace_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * `ip route del DST [via VIA] [dev DEV]` from the main table of namespace `ns`: the route to
+ * `dst` that also matches `via` and `dev` when they are not NULL (both may be NULL). Returns 0,
+ * or -1 with errno: ESRCH no such route ("delete route: no route 198.18.9.0/24 in netns lab"),
+ * ENODEV no interface `dev`, EINVAL a malformed prefix or address, EBADF `ns` is not open.
+ * Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `dst` NUL-terminated; `via`, `dev` NULL or NUL-terminated.
+ */
+int nsrun_link_del_route(int ns, const char *dst, const char *via, const char *dev);
+
+/**
+ * Calls `visit` for every route of namespace `ns` (-1: the calling thread's), IPv4 first, like
+ * `ip route show table TABLE`: `family` 4, 6 or 0 for both; `table` a table id (254 main,
+ * 255 local) or 0 for every table. Returns 0, or the first non-zero value `visit` returned,
+ * or -1 with errno: EINVAL `family` is not 0, 4 or 6 or `visit` is NULL, EBADF `ns` is not
+ * open. Thread: `visit` runs on the calling thread, in its own namespace.
+ *
+ * # Safety
+ * `visit` is a valid function (NULL is refused).
+ */
+int nsrun_link_list_routes(int ns, int family, uint32_t table, nsrun_route_visit visit, void *arg);
+
+/**
+ * Creates bridge `name` in namespace `ns` (`ip link add NAME type bridge`), with MTU `mtu`
+ * unless it is 0, and up if `up` != 0. Returns 0, or -1 with errno: EEXIST an interface of
+ * that name exists, EINVAL a bad name or MTU (the bridge is then removed again), EBADF `ns` is
+ * not open. Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `name` NUL-terminated.
+ */
+int nsrun_link_bridge(int ns, const char *name, uint32_t mtu, int up);
+
+/**
+ * Makes interface `name` a member of bridge `bridge` (`ip link set NAME master BRIDGE`), or of
+ * none when `bridge` is NULL (`nomaster`). Both are in namespace `ns`: a bridge takes members
+ * from its own namespace only. Returns 0, or -1 with errno: ENODEV no such interface or bridge
+ * in `ns` (the message names the netns), EINVAL `bridge` is not a bridge, EBADF `ns` is not
+ * open. Thread: the calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `name` NUL-terminated; `bridge` NULL or NUL-terminated.
+ */
+int nsrun_link_set_master(int ns, const char *name, const char *bridge);
+
+/**
+ * Calls `visit` for every member of bridge `bridge` in namespace `ns`, by index. Returns 0, or
+ * the first non-zero value `visit` returned, or -1 with errno: ENODEV no such bridge, EINVAL
+ * `bridge` is not a bridge or `visit` is NULL, EBADF `ns` is not open. Thread: `visit` runs on
+ * the calling thread, in its own namespace.
+ *
+ * # Safety
+ * `bridge` NUL-terminated; `visit` a valid function.
+ */
+int nsrun_link_members(int ns, const char *bridge, nsrun_link_visit visit, void *arg);
+
+/**
+ * Creates the VLAN sub-interface of `parent` for VLAN `id` (1 to 4094) in the parent's
+ * namespace `ns`, named `name`, or "PARENT.ID" when `name` is NULL (`ip link add link PARENT
+ * name NAME type vlan id ID`). Returns 0, or -1 with errno: EINVAL `id` 0, 4095 or above, or a
+ * name longer than 15 bytes, ENODEV no interface `parent` in `ns`, EEXIST the name is taken,
+ * EOPNOTSUPP the kernel has no 802.1Q support (8021q), EBADF `ns` is not open. Thread: the
+ * calling thread's namespace is unchanged on return.
+ *
+ * # Safety
+ * `parent` NUL-terminated; `name` NULL or NUL-terminated.
+ */
+int nsrun_link_vlan(int ns, const char *parent, uint32_t id, const char *name);
 
 /**
  * `ip link delete NAME` in namespace `ns` (a veth takes its peer with it).
@@ -587,6 +729,57 @@ int nsrun_link_add_route(int ns, const char *dst, const char *via, const char *d
  * `name` NUL-terminated.
  */
 int nsrun_link_delete(int ns, const char *name);
+
+/**
+ * Reads sysctl `key` ("net.ipv4.ip_forward", or "net/ipv4/ip_forward") in network namespace
+ * `ns` (-1: the calling thread's) into `buf` (`size` bytes, NUL-terminated, trailing newline
+ * removed). Only net.* keys are per network namespace; any other key is refused (use
+ * nsrun_sysctl_get_host()). Returns the value's length, or -1 with errno: ENOENT no such key,
+ * EINVAL a key that is not net.* or is malformed, or `key`/`buf` NULL, ERANGE `buf` is too
+ * small (the message says how many bytes are needed), EBADF `ns` is not open. Thread: enters `ns` on
+ * the calling thread for the call only (/proc/sys/net follows the thread's netns); the thread
+ * is back in its own before the call returns, also on failure; other threads are unaffected.
+ *
+ * # Safety
+ * `key` NUL-terminated; `buf` valid for `size` bytes.
+ */
+int nsrun_sysctl_get(int ns,
+                     const char *key,
+                     char *buf,
+                     size_t size);
+
+/**
+ * Writes `value` to sysctl `key` in network namespace `ns` (-1: the calling thread's), like
+ * `ip netns exec NS sysctl -w KEY=VALUE`; the host's value is untouched. Only net.* keys (use
+ * nsrun_sysctl_set_host() for others). Returns 0, or -1 with errno: ENOENT no such key, EINVAL
+ * a key that is not net.* or is malformed, or a value the kernel refuses, EPERM/EACCES not
+ * allowed, EBADF `ns` is not open. Thread: enters `ns` on the
+ * calling thread for the call only; the thread is back in its own before the call returns,
+ * also on failure; other threads are unaffected.
+ *
+ * # Safety
+ * `key`, `value` NUL-terminated.
+ */
+int nsrun_sysctl_set(int ns, const char *key, const char *value);
+
+/**
+ * Reads any sysctl `key` as the calling thread sees /proc/sys (for a thread in the host's
+ * namespaces: the host's value). Returns the length, or -1 with errno as nsrun_sysctl_get().
+ * Thread: enters nothing.
+ *
+ * # Safety
+ * `key` NUL-terminated; `buf` valid for `size` bytes.
+ */
+int nsrun_sysctl_get_host(const char *key, char *buf, size_t size);
+
+/**
+ * Writes any sysctl `key` as the calling thread sees /proc/sys: on the host, this changes the
+ * host. Returns 0, or -1 with errno as nsrun_sysctl_set(). Thread: enters nothing.
+ *
+ * # Safety
+ * `key`, `value` NUL-terminated.
+ */
+int nsrun_sysctl_set_host(const char *key, const char *value);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,6 +6,7 @@
 mod ffi;
 mod launch;
 mod link;
+mod sysctl;
 
 pub use launch::*;
 pub use link::*;

@@ -35,6 +35,8 @@ pub enum Cmd {
     /// Network interfaces across namespaces (what `ip link/addr/route` do).
     #[command(subcommand)]
     Link(LinkCmd),
+    /// Read or write kernel parameters in a network namespace (what `sysctl` does).
+    Sysctl(crate::cmd::sysctl::SysctlArgs),
 }
 
 #[derive(Args)]
@@ -244,6 +246,9 @@ pub enum LinkCmd {
         #[arg(long)]
         ns: Option<String>,
     },
+    // Routes (list, replace, delete), bridges, VLANs: defined in cmd/link.rs.
+    #[command(flatten)]
+    More(crate::cmd::link::LinkMore),
 }
 
 impl RunArgs {

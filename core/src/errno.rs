@@ -22,8 +22,28 @@ macro_rules! errno_consts {
 }
 
 errno_consts!(
-    EPERM, ENOENT, ESRCH, EINTR, EIO, EBADF, ECHILD, EAGAIN, ENOMEM, EACCES, EBUSY, EEXIST, ENODEV,
-    ENOTDIR, EISDIR, EINVAL, ENOSPC, ELOOP, ENOSYS, EOPNOTSUPP,
+    EPERM,
+    ENOENT,
+    ESRCH,
+    EINTR,
+    EIO,
+    EBADF,
+    ECHILD,
+    EAGAIN,
+    ENOMEM,
+    EACCES,
+    EBUSY,
+    EEXIST,
+    ENODEV,
+    ENOTDIR,
+    EISDIR,
+    EINVAL,
+    ENOSPC,
+    ELOOP,
+    ENOSYS,
+    EOPNOTSUPP,
+    ENETUNREACH,
+    ERANGE,
 );
 
 impl Errno {

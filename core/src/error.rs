@@ -82,11 +82,40 @@ pub enum Error {
     },
 
     /// A network interface operation failed (ENODEV: no such interface).
-    #[error("{op} {name}: {reason}", reason = if *.errno == Errno::ENODEV { "no such interface" } else { .errno.desc() })]
+    #[error("{}", link_message(.op, .name, .netns, *.errno))]
     Link {
         op: &'static str,
-        /// The interface (or route destination) concerned.
+        /// The interface concerned.
         name: String,
+        /// The network namespace it was looked for in: its name in /run/netns, its path, or
+        /// its id (`net:[4026532279]`).
+        netns: String,
+        errno: Errno,
+    },
+
+    /// A route operation failed; EEXIST names the route that exists, ESRCH the one missing.
+    #[error("{}", route_message(.op, .route, .netns, *.errno))]
+    Route {
+        op: &'static str,
+        /// The route as `ip route` would show its key: "198.18.0.0/24 via 198.18.1.1",
+        /// "default dev eth1".
+        route: String,
+        /// The network namespace, named as in [`Error::Link`].
+        netns: String,
+        errno: Errno,
+    },
+
+    /// Reading or writing a sysctl under /proc/sys failed.
+    #[error("{op} {key}{ns}: {reason} ({path})", path = .path.display(),
+            ns = .netns.as_ref().map(|n| format!(" in netns {n}")).unwrap_or_default(),
+            reason = if *.errno == Errno::ENOENT { "no such sysctl" } else { .errno.desc() })]
+    Sysctl {
+        op: &'static str,
+        /// The key as given: "net.ipv4.ip_forward".
+        key: String,
+        /// The network namespace (None: the host's view, asked for explicitly).
+        netns: Option<String>,
+        path: PathBuf,
         errno: Errno,
     },
 
@@ -157,7 +186,9 @@ impl Error {
         match self {
             Error::Sys { errno, .. }
             | Error::InvalidArgument { errno, .. }
-            | Error::Link { errno, .. } => *errno,
+            | Error::Link { errno, .. }
+            | Error::Route { errno, .. }
+            | Error::Sysctl { errno, .. } => *errno,
             Error::Launch { errno, .. } if errno.raw() != 0 => *errno,
             Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
@@ -173,13 +204,15 @@ impl Error {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Error::Sys { path, .. } | Error::Launch { path, .. } => path.as_deref(),
+            Error::Sysctl { path, .. } => Some(path),
             Error::NotANamespace { path, .. }
             | Error::WrongKind { path, .. }
             | Error::AlreadyPersisted { path, .. }
             | Error::NotPersisted { path } => Some(path),
-            Error::InvalidArgument { .. } | Error::MultiThreaded { .. } | Error::Link { .. } => {
-                None
-            }
+            Error::InvalidArgument { .. }
+            | Error::MultiThreaded { .. }
+            | Error::Link { .. }
+            | Error::Route { .. } => None,
             Error::Lab(e) => e.path(),
         }
     }
@@ -217,6 +250,38 @@ pub(crate) fn io_errno(e: &std::io::Error) -> Errno {
 /// [`io_errno`] as nix's type, for the crate-internal helpers that take one.
 pub(crate) fn io_errno_nix(e: &std::io::Error) -> nix::errno::Errno {
     nix::errno::Errno::from_raw(io_errno(e).raw())
+}
+
+fn link_message(op: &str, name: &str, netns: &str, errno: Errno) -> String {
+    match errno {
+        Errno::ENODEV => format!("{op} {name}: no such interface in netns {netns}"),
+        Errno::EEXIST => {
+            format!("{op} {name}: an interface of that name already exists in netns {netns}")
+        }
+        Errno::EOPNOTSUPP if op == "create vlan" => format!(
+            "{op} {name} in netns {netns}: this kernel has no 802.1Q VLAN support (8021q) \
+             ({})",
+            errno.desc()
+        ),
+        Errno::EOPNOTSUPP if op.starts_with("create ") => format!(
+            "{op} {name} in netns {netns}: this kernel does not support that kind of interface \
+             ({})",
+            errno.desc()
+        ),
+        _ => format!("{op} {name} in netns {netns}: {}", errno.desc()),
+    }
+}
+
+fn route_message(op: &str, route: &str, netns: &str, errno: Errno) -> String {
+    match errno {
+        Errno::EEXIST => format!("{op}: route {route} already exists in netns {netns}"),
+        Errno::ESRCH => format!("{op}: no route {route} in netns {netns}"),
+        Errno::ENETUNREACH => format!(
+            "{op} {route} in netns {netns}: the gateway is on no connected network \
+             (Network is unreachable)"
+        ),
+        _ => format!("{op} {route} in netns {netns}: {}", errno.desc()),
+    }
 }
 
 fn launch_reason(stage: crate::launch::Stage, errno: Errno, status: Option<i32>) -> String {

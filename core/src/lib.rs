@@ -16,6 +16,7 @@ pub mod netns;
 mod ns;
 mod persist;
 mod sys;
+pub mod sysctl;
 
 pub use enter::{take_restore_failure, EnterGuard};
 pub use errno::Errno;

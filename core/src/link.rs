@@ -1,21 +1,23 @@
 //! Network interfaces across namespaces, over rtnetlink (rtnetlink(7)) with the rust-netlink
-//! crates: list, move (and rename), veth pairs, up/down, MTU, addresses, routes, delete.
+//! crates: list, move (and rename), veth pairs, bridges and their members, VLAN sub-interfaces,
+//! up/down, MTU, addresses, routes (list, add, replace, delete), delete.
 //!
 //! Every operation takes the network namespace to act in (`None`: the calling thread's). The
 //! netlink socket is opened inside it (a socket stays bound to the namespace it was made in),
 //! so the caller's thread is in its own namespace again before any message is sent: nothing
 //! that fails later can leave it elsewhere.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::os::fd::AsRawFd;
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoVeth, InfoVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -41,6 +43,8 @@ pub struct Interface {
     pub up: bool,
     /// Addresses with their prefix length: "198.18.0.1/24", "fd00::1/64".
     pub addresses: Vec<String>,
+    /// The bridge (or other master device) this interface is a member of.
+    pub master: Option<String>,
 }
 
 /// An interface name as the kernel accepts it (dev_valid_name): 1 to IFNAMSIZ-1 = 15 bytes,
@@ -88,18 +92,12 @@ fn parse_ip(op: &'static str, text: &str) -> Result<IpAddr> {
         .map_err(|_| Error::invalid(op, "address", text, "is not an IPv4 or IPv6 address"))
 }
 
-fn link_error(op: &'static str, name: &str, errno: Errno) -> Error {
-    Error::Link {
-        op,
-        name: name.to_owned(),
-        errno: crate::Errno::of(errno),
-    }
-}
-
 /// A blocking NETLINK_ROUTE socket in one network namespace.
 struct Rtnl {
     sock: Socket,
     seq: u32,
+    /// How errors name the namespace (None: the calling thread's, named when needed).
+    netns: Option<String>,
 }
 
 impl Rtnl {
@@ -118,7 +116,36 @@ impl Rtnl {
         let mut sock = sock.ctx_nopath(op)?;
         sock.bind_auto().ctx_nopath(op)?;
         sock.connect(&SocketAddr::new(0, 0)).ctx_nopath(op)?;
-        Ok(Rtnl { sock, seq: 0 })
+        Ok(Rtnl {
+            sock,
+            seq: 0,
+            netns: ns.map(|n| crate::netns::label(Some(n))),
+        })
+    }
+
+    /// The namespace as messages name it (see [`crate::netns`]'s `label`).
+    fn netns(&self) -> String {
+        self.netns
+            .clone()
+            .unwrap_or_else(|| crate::netns::label(None))
+    }
+
+    fn link_error(&self, op: &'static str, name: &str, errno: Errno) -> Error {
+        Error::Link {
+            op,
+            name: name.to_owned(),
+            netns: self.netns(),
+            errno: crate::Errno::of(errno),
+        }
+    }
+
+    fn dump(
+        &mut self,
+        op: &'static str,
+        msg: RouteNetlinkMessage,
+    ) -> Result<Vec<RouteNetlinkMessage>> {
+        self.request(msg, NLM_F_DUMP)
+            .map_err(|e| Error::sys_nopath(op, e))
     }
 
     /// Sends one request and collects the replies (all parts of a dump), or the kernel's error.
@@ -183,9 +210,9 @@ impl Rtnl {
         match self.request(RouteNetlinkMessage::GetLink(msg), 0) {
             Ok(mut v) => match v.pop() {
                 Some(RouteNetlinkMessage::NewLink(link)) => Ok(link),
-                _ => Err(link_error(op, name, Errno::ENODEV)),
+                _ => Err(self.link_error(op, name, Errno::ENODEV)),
             },
-            Err(e) => Err(link_error(op, name, e)),
+            Err(e) => Err(self.link_error(op, name, e)),
         }
     }
 
@@ -198,7 +225,7 @@ impl Rtnl {
     ) -> Result<()> {
         self.request(msg, NLM_F_ACK | flags)
             .map(|_| ())
-            .map_err(|e| link_error(op, name, e))
+            .map_err(|e| self.link_error(op, name, e))
     }
 }
 
@@ -212,22 +239,30 @@ fn link_name(link: &LinkMessage) -> String {
         .unwrap_or_default()
 }
 
+fn link_kind(link: &LinkMessage) -> Option<String> {
+    link.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(k) => Some(k.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    })
+}
+
 /// Interfaces of a network namespace, like `ip -d addr show`, sorted by index.
 pub fn list(ns: Option<&Namespace>) -> Result<Vec<Interface>> {
     const OP: &str = "list interfaces";
     let mut rtnl = Rtnl::open(OP, ns)?;
-    let links = rtnl
-        .request(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            NLM_F_DUMP,
-        )
-        .map_err(|e| Error::sys_nopath(OP, e))?;
-    let addrs = rtnl
-        .request(
-            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-            NLM_F_DUMP,
-        )
-        .map_err(|e| Error::sys_nopath(OP, e))?;
+    interfaces(OP, &mut rtnl)
+}
+
+fn interfaces(op: &'static str, rtnl: &mut Rtnl) -> Result<Vec<Interface>> {
+    let links = rtnl.dump(op, RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
+    let addrs = rtnl.dump(
+        op,
+        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+    )?;
+    let mut masters: Vec<(u32, u32)> = Vec::new();
     let mut out: Vec<Interface> = links
         .into_iter()
         .filter_map(|m| match m {
@@ -238,11 +273,12 @@ pub fn list(ns: Option<&Namespace>) -> Result<Vec<Interface>> {
             let mut i = Interface {
                 name: link_name(&l),
                 index: l.header.index,
-                kind: None,
+                kind: link_kind(&l),
                 mac: None,
                 mtu: 0,
                 up: l.header.flags.contains(LinkFlags::Up),
                 addresses: Vec::new(),
+                master: None,
             };
             for a in &l.attributes {
                 match a {
@@ -255,19 +291,22 @@ pub fn list(ns: Option<&Namespace>) -> Result<Vec<Interface>> {
                                 .join(":"),
                         )
                     }
-                    LinkAttribute::LinkInfo(infos) => {
-                        for info in infos {
-                            if let LinkInfo::Kind(k) = info {
-                                i.kind = Some(k.to_string());
-                            }
-                        }
-                    }
+                    LinkAttribute::Controller(m) if *m != 0 => masters.push((i.index, *m)),
                     _ => {}
                 }
             }
             i
         })
         .collect();
+    for (index, master) in masters {
+        let name = out
+            .iter()
+            .find(|i| i.index == master)
+            .map(|i| i.name.clone());
+        if let Some(i) = out.iter_mut().find(|i| i.index == index) {
+            i.master = name;
+        }
+    }
     for m in addrs {
         let RouteNetlinkMessage::NewAddress(a) = m else {
             continue;
@@ -449,6 +488,350 @@ pub fn del_address(ns: Option<&Namespace>, name: &str, cidr: &str) -> Result<()>
     rtnl.ack(OP, name, RouteNetlinkMessage::DelAddress(msg), 0)
 }
 
+/// Creates a bridge `name` in `ns` (`ip link add NAME [mtu MTU] type bridge`, then `up` if
+/// asked). Members are attached with [`set_master`].
+pub fn bridge(ns: Option<&Namespace>, name: &str, mtu: Option<u32>, up: bool) -> Result<()> {
+    const OP: &str = "create bridge";
+    validate_name(OP, name)?;
+    let mut rtnl = Rtnl::open(OP, ns)?;
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.to_owned()));
+    msg.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+            InfoKind::Bridge,
+        )]));
+    if up {
+        msg.header.flags = LinkFlags::Up;
+        msg.header.change_mask = LinkFlags::Up;
+    }
+    rtnl.ack(
+        OP,
+        name,
+        RouteNetlinkMessage::NewLink(msg),
+        NLM_F_CREATE | NLM_F_EXCL,
+    )?;
+    // The MTU is set after creation: set at creation, the bridge would follow its members'
+    // MTU (br_mtu_auto_adjust); set by a change, it keeps it.
+    if let Some(mtu) = mtu {
+        let index = rtnl.link_by_name(OP, name)?.header.index;
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::Mtu(mtu));
+        if let Err(e) = rtnl.ack(OP, name, RouteNetlinkMessage::SetLink(msg), 0) {
+            let mut del = LinkMessage::default();
+            del.header.index = index;
+            let _ = rtnl.ack(OP, name, RouteNetlinkMessage::DelLink(del), 0);
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Looks up `bridge` and checks that it is one; returns its index.
+fn bridge_index(rtnl: &mut Rtnl, op: &'static str, bridge: &str) -> Result<u32> {
+    let link = rtnl.link_by_name(op, bridge)?;
+    if link_kind(&link).as_deref() != Some("bridge") {
+        return Err(Error::invalid(op, "bridge", bridge, "is not a bridge"));
+    }
+    Ok(link.header.index)
+}
+
+/// Makes interface `name` a member of `bridge` (`ip link set NAME master BRIDGE`), or of no
+/// bridge when `bridge` is None (`ip link set NAME nomaster`). Both must be in `ns`: a bridge
+/// only takes members from its own namespace.
+pub fn set_master(ns: Option<&Namespace>, name: &str, bridge: Option<&str>) -> Result<()> {
+    let op = if bridge.is_some() {
+        "add bridge member"
+    } else {
+        "remove bridge member"
+    };
+    validate_name(op, name)?;
+    let mut rtnl = Rtnl::open(op, ns)?;
+    let master = match bridge {
+        Some(b) => bridge_index(&mut rtnl, op, b)?,
+        None => 0,
+    };
+    let link = rtnl.link_by_name(op, name)?;
+    let mut msg = LinkMessage::default();
+    msg.header.index = link.header.index;
+    msg.attributes.push(LinkAttribute::Controller(master));
+    rtnl.ack(op, name, RouteNetlinkMessage::SetLink(msg), 0)
+}
+
+/// The members of `bridge` in `ns`, sorted by index (`ip link show master BRIDGE`).
+pub fn members(ns: Option<&Namespace>, bridge: &str) -> Result<Vec<Interface>> {
+    const OP: &str = "list bridge members";
+    validate_name(OP, bridge)?;
+    let mut rtnl = Rtnl::open(OP, ns)?;
+    bridge_index(&mut rtnl, OP, bridge)?;
+    let mut all = interfaces(OP, &mut rtnl)?;
+    all.retain(|i| i.master.as_deref() == Some(bridge));
+    Ok(all)
+}
+
+/// The lowest and highest usable 802.1Q VLAN ids (0 and 4095 are reserved).
+pub const VLAN_IDS: std::ops::RangeInclusive<u32> = 1..=4094;
+
+/// Creates the VLAN sub-interface `name` (default `PARENT.ID`, like `eth1.100`) of `parent` for
+/// VLAN `id`, in the parent's namespace `ns` (`ip link add link PARENT name NAME type vlan id
+/// ID`). Returns its name. On a kernel without 802.1Q support the error says so (EOPNOTSUPP).
+pub fn vlan(ns: Option<&Namespace>, parent: &str, id: u32, name: Option<&str>) -> Result<String> {
+    const OP: &str = "create vlan";
+    if !VLAN_IDS.contains(&id) {
+        return Err(Error::invalid(
+            OP,
+            "vlan id",
+            id.to_string(),
+            "is not between 1 and 4094 (802.1Q reserves 0 and 4095)",
+        ));
+    }
+    validate_name(OP, parent)?;
+    let name = name.map_or_else(|| format!("{parent}.{id}"), str::to_owned);
+    validate_name(OP, &name)?;
+    let mut rtnl = Rtnl::open(OP, ns)?;
+    let link = rtnl.link_by_name(OP, parent)?;
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.clone()));
+    msg.attributes.push(LinkAttribute::Link(link.header.index));
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Vlan),
+        // `id` is at most 4094 (checked above).
+        LinkInfo::Data(InfoData::Vlan(vec![InfoVlan::Id(id as u16)])),
+    ]));
+    rtnl.ack(
+        OP,
+        &name,
+        RouteNetlinkMessage::NewLink(msg),
+        NLM_F_CREATE | NLM_F_EXCL,
+    )?;
+    Ok(name)
+}
+
+/// The main routing table (`ip route`'s default).
+pub const TABLE_MAIN: u32 = 254;
+/// The local table (addresses of this host, broadcast).
+pub const TABLE_LOCAL: u32 = 255;
+/// In [`list_routes`]: every table.
+pub const TABLE_ALL: u32 = 0;
+
+/// One route, as `ip route show` prints it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// 4 or 6.
+    pub family: u8,
+    /// 254 is main, 255 local.
+    pub table: u32,
+    /// "198.18.0.0/24", "fd00::/64", or "default".
+    pub dst: String,
+    /// "198.18.1.1", if the route goes through a gateway.
+    pub gateway: Option<String>,
+    /// The output interface.
+    pub dev: Option<String>,
+    /// Who installed it: "kernel", "boot" (ip and nsrun), "static", "ra", "bird", or a number.
+    pub protocol: String,
+    /// "global", "link", "host", "site", "nowhere" or a number.
+    pub scope: String,
+    /// The route type: "unicast", "local", "broadcast", "blackhole", "unreachable", …
+    pub kind: String,
+    /// The metric (priority), if set; IPv6 routes always have one.
+    pub metric: Option<u32>,
+    /// The preferred source address, if set.
+    pub prefsrc: Option<String>,
+}
+
+impl Route {
+    /// The route's key as errors name it: "198.18.0.0/24 via 198.18.1.1", "default dev eth1".
+    fn key(&self) -> String {
+        route_key(&self.dst, self.gateway.as_deref(), self.dev.as_deref())
+    }
+}
+
+fn route_key(dst: &str, via: Option<&str>, dev: Option<&str>) -> String {
+    match (via, dev) {
+        (Some(g), _) => format!("{dst} via {g}"),
+        (None, Some(d)) => format!("{dst} dev {d}"),
+        (None, None) => dst.to_owned(),
+    }
+}
+
+impl fmt::Display for Route {
+    /// Like `ip route show`: `198.18.0.0/24 via 198.18.1.1 dev eth1 proto boot`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.kind != "unicast" {
+            write!(f, "{} ", self.kind)?;
+        }
+        f.write_str(&self.dst)?;
+        if let Some(g) = &self.gateway {
+            write!(f, " via {g}")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, " dev {d}")?;
+        }
+        if self.table != TABLE_MAIN {
+            match self.table {
+                TABLE_LOCAL => f.write_str(" table local")?,
+                t => write!(f, " table {t}")?,
+            }
+        }
+        write!(f, " proto {}", self.protocol)?;
+        if self.scope != "global" {
+            write!(f, " scope {}", self.scope)?;
+        }
+        if let Some(s) = &self.prefsrc {
+            write!(f, " src {s}")?;
+        }
+        if let Some(m) = self.metric {
+            write!(f, " metric {m}")?;
+        }
+        Ok(())
+    }
+}
+
+fn protocol_name(p: RouteProtocol) -> String {
+    let n = u8::from(p);
+    // The names of /etc/iproute2/rt_protos.
+    match n {
+        0 => "unspec",
+        1 => "redirect",
+        2 => "kernel",
+        3 => "boot",
+        4 => "static",
+        8 => "gated",
+        9 => "ra",
+        10 => "mrt",
+        11 => "zebra",
+        12 => "bird",
+        13 => "dnrouted",
+        14 => "xorp",
+        15 => "ntk",
+        16 => "dhcp",
+        17 => "mrouted",
+        18 => "keepalived",
+        42 => "babel",
+        186 => "bgp",
+        187 => "isis",
+        188 => "ospf",
+        189 => "rip",
+        192 => "eigrp",
+        _ => return n.to_string(),
+    }
+    .to_owned()
+}
+
+fn scope_name(s: RouteScope) -> String {
+    match u8::from(s) {
+        0 => "global".into(),
+        200 => "site".into(),
+        253 => "link".into(),
+        254 => "host".into(),
+        255 => "nowhere".into(),
+        n => n.to_string(),
+    }
+}
+
+fn type_name(t: RouteType) -> String {
+    match t {
+        RouteType::Unspec => "unspec",
+        RouteType::Unicast => "unicast",
+        RouteType::Local => "local",
+        RouteType::Broadcast => "broadcast",
+        RouteType::Anycast => "anycast",
+        RouteType::Multicast => "multicast",
+        RouteType::BlackHole => "blackhole",
+        RouteType::Unreachable => "unreachable",
+        RouteType::Prohibit => "prohibit",
+        RouteType::Throw => "throw",
+        RouteType::Nat => "nat",
+        other => return format!("{other:?}").to_lowercase(),
+    }
+    .to_owned()
+}
+
+fn show_addr(a: &RouteAddress) -> Option<String> {
+    match a {
+        RouteAddress::Inet(a) => Some(a.to_string()),
+        RouteAddress::Inet6(a) => Some(a.to_string()),
+        _ => None,
+    }
+}
+
+fn routes_of(rtnl: &mut Rtnl, op: &'static str, family: u8, table: u32) -> Result<Vec<Route>> {
+    let families: &[(u8, AddressFamily)] = match family {
+        4 => &[(4, AddressFamily::Inet)],
+        6 => &[(6, AddressFamily::Inet6)],
+        _ => &[(4, AddressFamily::Inet), (6, AddressFamily::Inet6)],
+    };
+    let links = rtnl.dump(op, RouteNetlinkMessage::GetLink(LinkMessage::default()))?;
+    let names: Vec<(u32, String)> = links
+        .iter()
+        .filter_map(|m| match m {
+            RouteNetlinkMessage::NewLink(l) => Some((l.header.index, link_name(l))),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    for &(fam, af) in families {
+        let mut req = RouteMessage::default();
+        req.header.address_family = af;
+        for m in rtnl.dump(op, RouteNetlinkMessage::GetRoute(req))? {
+            let RouteNetlinkMessage::NewRoute(r) = m else {
+                continue;
+            };
+            let mut route = Route {
+                family: fam,
+                table: u32::from(r.header.table),
+                dst: String::new(),
+                gateway: None,
+                dev: None,
+                protocol: protocol_name(r.header.protocol),
+                scope: scope_name(r.header.scope),
+                kind: type_name(r.header.kind),
+                metric: None,
+                prefsrc: None,
+            };
+            let mut dst = None;
+            for a in &r.attributes {
+                match a {
+                    RouteAttribute::Table(t) => route.table = *t,
+                    RouteAttribute::Destination(d) => dst = show_addr(d),
+                    RouteAttribute::Gateway(g) => route.gateway = show_addr(g),
+                    RouteAttribute::PrefSource(p) => route.prefsrc = show_addr(p),
+                    RouteAttribute::Priority(p) => route.metric = Some(*p),
+                    RouteAttribute::Oif(i) => {
+                        route.dev = names.iter().find(|(n, _)| n == i).map(|(_, s)| s.clone())
+                    }
+                    _ => {}
+                }
+            }
+            route.dst = match dst {
+                Some(d) => format!("{d}/{}", r.header.destination_prefix_length),
+                None if r.header.destination_prefix_length == 0 => "default".into(),
+                None => continue,
+            };
+            if table == TABLE_ALL || route.table == table {
+                out.push(route);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Routes of `ns`, like `ip route show table TABLE` for IPv4 then IPv6: `family` 4, 6 or 0
+/// (both), `table` a table id or [`TABLE_ALL`] (routes the kernel caches are not listed).
+pub fn list_routes(ns: Option<&Namespace>, family: u8, table: u32) -> Result<Vec<Route>> {
+    const OP: &str = "list routes";
+    if !matches!(family, 0 | 4 | 6) {
+        return Err(Error::invalid(
+            OP,
+            "address family",
+            family.to_string(),
+            "is not 4, 6 or 0 (both)",
+        ));
+    }
+    let mut rtnl = Rtnl::open(OP, ns)?;
+    routes_of(&mut rtnl, OP, family, table)
+}
+
 fn route_addr(ip: IpAddr) -> RouteAddress {
     match ip {
         IpAddr::V4(a) => RouteAddress::Inet(a),
@@ -456,78 +839,222 @@ fn route_addr(ip: IpAddr) -> RouteAddress {
     }
 }
 
-/// `ip route add DST [via GW] [dev NAME]`; `dst` is "default" or a CIDR; "default" with an
-/// IPv6 gateway is the IPv6 default route.
-pub fn add_route(
-    ns: Option<&Namespace>,
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RouteChange {
+    Add,
+    Replace,
+    Delete,
+}
+
+/// The destination, gateway and family of a route request, checked before any system call.
+struct RouteSpec {
+    dst: Option<(IpAddr, u8)>,
+    via: Option<IpAddr>,
+    v6: bool,
+}
+
+fn parse_route(
+    op: &'static str,
     dst: &str,
     via: Option<&str>,
     dev: Option<&str>,
-) -> Result<()> {
-    const OP: &str = "add route";
-    let via = via.map(|v| parse_ip(OP, v)).transpose()?;
-    let (dst_addr, dst_len) = if dst == "default" {
-        (None, 0)
+) -> Result<RouteSpec> {
+    let via = via.map(|v| parse_ip(op, v)).transpose()?;
+    let dst_parsed = if dst == "default" {
+        None
     } else {
-        let (a, l) = parse_cidr(OP, dst)?;
-        (Some(a), l)
+        let (a, l) = parse_cidr(op, dst).map_err(|_| {
+            Error::invalid(
+                op,
+                "destination",
+                dst,
+                "is not \"default\" or a prefix like 198.18.0.0/24 or fd00::/64",
+            )
+        })?;
+        Some((a, l))
     };
-    let v6 = match (dst_addr, via) {
-        (Some(d), Some(g)) if d.is_ipv4() != g.is_ipv4() => {
+    if let Some((a, l)) = dst_parsed {
+        if mask(a, l) != a {
             return Err(Error::invalid(
-                OP,
+                op,
+                "destination",
+                dst,
+                "has host bits set (give the network address, like 198.18.0.0/24)",
+            ));
+        }
+    }
+    let v6 = match (dst_parsed, via) {
+        (Some((d, _)), Some(g)) if d.is_ipv4() != g.is_ipv4() => {
+            return Err(Error::invalid(
+                op,
                 "gateway",
                 g.to_string(),
                 "is not of the destination's address family",
             ))
         }
-        (Some(d), _) => d.is_ipv6(),
+        (Some((d, _)), _) => d.is_ipv6(),
         (None, Some(g)) => g.is_ipv6(),
-        (None, None) if dev.is_some() => false,
+        // `ip route del default` needs neither.
+        (None, None) if dev.is_some() || op == "delete route" => false,
         (None, None) => {
             return Err(Error::invalid(
-                OP,
+                op,
                 "route",
                 dst,
                 "needs a gateway (via) or a device",
             ))
         }
     };
-    let mut rtnl = Rtnl::open(OP, ns)?;
+    Ok(RouteSpec {
+        dst: dst_parsed,
+        via,
+        v6,
+    })
+}
+
+/// `addr` with only its first `len` bits kept.
+fn mask(addr: IpAddr, len: u8) -> IpAddr {
+    match addr {
+        IpAddr::V4(a) => {
+            let bits = u32::from(a);
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len))
+            };
+            IpAddr::V4((bits & m).into())
+        }
+        IpAddr::V6(a) => {
+            let bits = u128::from(a);
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len))
+            };
+            IpAddr::V6((bits & m).into())
+        }
+    }
+}
+
+fn change_route(
+    change: RouteChange,
+    ns: Option<&Namespace>,
+    dst: &str,
+    via: Option<&str>,
+    dev: Option<&str>,
+) -> Result<()> {
+    let op = match change {
+        RouteChange::Add => "add route",
+        RouteChange::Replace => "replace route",
+        RouteChange::Delete => "delete route",
+    };
+    let spec = parse_route(op, dst, via, dev)?;
+    if let Some(d) = dev {
+        validate_name(op, d)?;
+    }
+    let mut rtnl = Rtnl::open(op, ns)?;
     let oif = dev
-        .map(|d| rtnl.link_by_name(OP, d).map(|l| l.header.index))
+        .map(|d| rtnl.link_by_name(op, d).map(|l| l.header.index))
         .transpose()?;
     let mut msg = RouteMessage::default();
-    msg.header.address_family = if v6 {
+    msg.header.address_family = if spec.v6 {
         AddressFamily::Inet6
     } else {
         AddressFamily::Inet
     };
-    msg.header.destination_prefix_length = dst_len;
+    msg.header.destination_prefix_length = spec.dst.map_or(0, |(_, l)| l);
     msg.header.table = netlink_packet_route::route::RouteHeader::RT_TABLE_MAIN;
-    msg.header.protocol = RouteProtocol::Boot;
-    msg.header.scope = if via.is_some() {
-        RouteScope::Universe
+    if change == RouteChange::Delete {
+        // As `ip route del`: match any protocol, scope and type.
+        msg.header.scope = RouteScope::NoWhere;
     } else {
-        RouteScope::Link
-    };
-    msg.header.kind = RouteType::Unicast;
-    if let Some(d) = dst_addr {
+        msg.header.protocol = RouteProtocol::Boot;
+        msg.header.scope = if spec.via.is_some() {
+            RouteScope::Universe
+        } else {
+            RouteScope::Link
+        };
+        msg.header.kind = RouteType::Unicast;
+    }
+    if let Some((d, _)) = spec.dst {
         msg.attributes
             .push(RouteAttribute::Destination(route_addr(d)));
     }
-    if let Some(g) = via {
+    if let Some(g) = spec.via {
         msg.attributes.push(RouteAttribute::Gateway(route_addr(g)));
     }
     if let Some(i) = oif {
         msg.attributes.push(RouteAttribute::Oif(i));
     }
-    rtnl.ack(
-        OP,
-        dst,
-        RouteNetlinkMessage::NewRoute(msg),
-        NLM_F_CREATE | NLM_F_EXCL,
-    )
+    let (request, flags) = match change {
+        RouteChange::Add => (
+            RouteNetlinkMessage::NewRoute(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        ),
+        RouteChange::Replace => (
+            RouteNetlinkMessage::NewRoute(msg),
+            NLM_F_CREATE | NLM_F_REPLACE,
+        ),
+        RouteChange::Delete => (RouteNetlinkMessage::DelRoute(msg), 0),
+    };
+    let asked = route_key(dst, via, dev);
+    let Err(errno) = rtnl.request(request, NLM_F_ACK | flags) else {
+        return Ok(());
+    };
+    // EEXIST: name the route that is there (it may have another gateway than the one asked).
+    let route = if errno == Errno::EEXIST {
+        let family = if spec.v6 { 6 } else { 4 };
+        let shown_dst = spec
+            .dst
+            .map_or_else(|| "default".to_owned(), |(a, l)| format!("{a}/{l}"));
+        routes_of(&mut rtnl, op, family, TABLE_MAIN)
+            .ok()
+            .and_then(|all| all.into_iter().find(|r| r.dst == shown_dst))
+            .map_or(asked, |r| r.key())
+    } else {
+        asked
+    };
+    Err(Error::Route {
+        op,
+        route,
+        netns: rtnl.netns(),
+        errno: crate::Errno::of(errno),
+    })
+}
+
+/// `ip route add DST [via GW] [dev NAME]` in the main table; `dst` is "default" or a prefix;
+/// "default" with an IPv6 gateway is the IPv6 default route. A route to the same destination
+/// is EEXIST, and the error names it.
+pub fn add_route(
+    ns: Option<&Namespace>,
+    dst: &str,
+    via: Option<&str>,
+    dev: Option<&str>,
+) -> Result<()> {
+    change_route(RouteChange::Add, ns, dst, via, dev)
+}
+
+/// `ip route replace DST [via GW] [dev NAME]`: adds the route, or replaces the one to the same
+/// destination.
+pub fn replace_route(
+    ns: Option<&Namespace>,
+    dst: &str,
+    via: Option<&str>,
+    dev: Option<&str>,
+) -> Result<()> {
+    change_route(RouteChange::Replace, ns, dst, via, dev)
+}
+
+/// `ip route del DST [via GW] [dev NAME]` from the main table: the route to `dst` that also
+/// matches the gateway and device when they are given. No such route is ESRCH, and the error
+/// says so.
+pub fn del_route(
+    ns: Option<&Namespace>,
+    dst: &str,
+    via: Option<&str>,
+    dev: Option<&str>,
+) -> Result<()> {
+    change_route(RouteChange::Delete, ns, dst, via, dev)
 }
 
 #[cfg(test)]

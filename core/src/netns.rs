@@ -80,7 +80,7 @@ pub fn add(name: &str) -> Result<Namespace> {
     prepare_run_dir()?;
     let ns = Namespace::create(Kind::Net)?;
     ns.persist(&path)?;
-    Ok(ns)
+    Ok(ns.known_as(path))
 }
 
 /// Opens `/run/netns/NAME` (made by nsrun or by `ip netns add`).
@@ -91,6 +91,24 @@ pub fn open(name: &str) -> Result<Namespace> {
 /// `ip netns delete NAME`, but it also removes mounts other tools stacked on the file.
 pub fn delete(name: &str) -> Result<()> {
     unpersist(path(name)?)
+}
+
+/// How messages name a network namespace: by its name when it was opened from /run/netns, else
+/// by the path it was opened from, else by its id (`net:[4026532279]`); None is the calling
+/// thread's, named by its id.
+pub(crate) fn label(ns: Option<&Namespace>) -> String {
+    let Some(ns) = ns else {
+        return Namespace::current(Kind::Net)
+            .map(|n| n.to_string())
+            .unwrap_or_else(|_| "of the calling thread".into());
+    };
+    match ns.path() {
+        Some(p) => match p.strip_prefix(RUN_DIR) {
+            Ok(name) if name.components().count() == 1 => name.display().to_string(),
+            _ => p.display().to_string(),
+        },
+        None => ns.to_string(),
+    }
 }
 
 /// Names in `/run/netns` that hold a network namespace, sorted. Missing directory: empty list.

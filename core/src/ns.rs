@@ -193,6 +193,12 @@ impl Namespace {
         }
     }
 
+    /// The same handle, now known by `path` (where it was just persisted).
+    pub(crate) fn known_as(mut self, path: PathBuf) -> Namespace {
+        self.path = Some(path);
+        self
+    }
+
     /// The kind (from `NS_GET_NSTYPE`).
     pub fn kind(&self) -> Kind {
         self.kind

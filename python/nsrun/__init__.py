@@ -11,7 +11,7 @@ namespaces compatibly with ``ip netns``::
     nsrun.unpersist("/run/netns/lab")
 """
 
-from nsrun import link, netns
+from nsrun import link, netns, sysctl
 from nsrun._errors import (
     AlreadyPersistedError,
     Error,
@@ -61,6 +61,7 @@ __all__ = [
     "run",
     "same",
     "spawn",
+    "sysctl",
     "take_restore_failure",
     "unpersist",
 ]

@@ -29,6 +29,8 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
         Error::Lab(LabError::Topology { .. }) => "InvalidArgumentError",
         Error::Sys { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::Link { name, .. } => return PyOSError::new_err((errno, message, name.clone())),
+        Error::Route { route, .. } => return PyOSError::new_err((errno, message, route.clone())),
+        Error::Sysctl { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::NotANamespace { .. } => "NotANamespaceError",
         Error::WrongKind { .. } => "WrongKindError",
         Error::AlreadyPersisted { .. } => "AlreadyPersistedError",

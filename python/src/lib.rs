@@ -1,6 +1,6 @@
 //! The `nsrun._nsrun` extension module: conversion between Python and the `nsrun` core only.
 //! One file per concern: errors, kind, convert (shared argument conversion), namespace, netns,
-//! launch, link.
+//! launch, link, sysctl.
 
 use pyo3::prelude::*;
 
@@ -12,6 +12,7 @@ mod launch;
 mod link;
 mod namespace;
 mod netns;
+mod sysctl;
 
 #[pymodule]
 fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -23,6 +24,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<namespace::PyNamespaceInfo>()?;
     m.add_class::<launch::PyChild>()?;
     m.add_class::<link::PyInterface>()?;
+    m.add_class::<link::PyRoute>()?;
     m.add_class::<lab::PyLab>()?;
     m.add_class::<lab::PyExecChild>()?;
     for f in [
@@ -45,6 +47,14 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(link::link_address, m)?,
         wrap_pyfunction!(link::link_add_route, m)?,
         wrap_pyfunction!(link::link_delete, m)?,
+        wrap_pyfunction!(link::link_routes, m)?,
+        wrap_pyfunction!(link::link_route_change, m)?,
+        wrap_pyfunction!(link::link_bridge, m)?,
+        wrap_pyfunction!(link::link_set_master, m)?,
+        wrap_pyfunction!(link::link_members, m)?,
+        wrap_pyfunction!(link::link_vlan, m)?,
+        wrap_pyfunction!(sysctl::sysctl_get, m)?,
+        wrap_pyfunction!(sysctl::sysctl_set, m)?,
         wrap_pyfunction!(lab::_lab_up, m)?,
         wrap_pyfunction!(lab::_lab_check, m)?,
     ] {

@@ -2,11 +2,12 @@
 
 mod boot;
 mod enter;
-mod link;
+pub mod link;
 mod ls;
 mod netns;
 mod run;
 mod same;
+pub mod sysctl;
 
 use std::ffi::OsString;
 
@@ -24,6 +25,7 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Netns(c) => netns::netns(c),
         Cmd::Same { a, b } => same::same(&a, &b),
         Cmd::Link(c) => link::link(c),
+        Cmd::Sysctl(a) => sysctl::sysctl(a),
     }
 }
 

@@ -149,6 +149,11 @@ pub struct RouteSpec {
 }
 
 impl Topology {
+    /// Validates the topology (as [`super::Lab::up`] does first) without creating anything.
+    pub fn check(&self, name: Option<&str>) -> crate::Result<()> {
+        self.plan(name).map(|_| ())
+    }
+
     /// Parses a topology file (TOML); relative paths in it are relative to its directory.
     pub fn from_file(path: impl AsRef<Path>) -> crate::Result<Topology> {
         let path = path.as_ref();
