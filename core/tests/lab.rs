@@ -173,3 +173,42 @@ fn bad_topologies_are_refused_before_anything_is_made() {
     assert_eq!(err.errno(), nsrun::Errno::EINVAL);
     assert!(err.to_string().contains("unknown node \"nope\""), "{err}");
 }
+
+#[test]
+fn a_lan_joins_three_nodes_and_forwarding_sysctls_route_through_a_router() {
+    let t = Topology::from_toml(
+        r#"
+        links = [["h1:eth0", "r:eth1"]]
+        [nodes.h1]
+        interfaces = { eth0 = ["198.18.5.1/30"] }
+        routes = [{ to = "default", via = "198.18.5.2" }]
+        [nodes.r]
+        sysctls = { "net.ipv4.ip_forward" = 1 }
+        interfaces = { eth1 = ["198.18.5.2/30"], lan = ["198.18.6.1/24"] }
+        [nodes.a]
+        interfaces = { lan = ["198.18.6.2/24"] }
+        routes = [{ to = "default", via = "198.18.6.1" }]
+        [nodes.b]
+        interfaces = { lan = ["198.18.6.3/24"] }
+        [lans.lan0]
+        members = ["r:lan", "a:lan", "b:lan"]
+        "#,
+    )
+    .unwrap();
+    let lab = Lab::up(&t, Some(&unique("lan"))).unwrap();
+    assert_eq!(
+        run(&lab, "a", &["ping", "-c", "1", "-W", "5", "198.18.6.3"]).0,
+        0
+    );
+    assert_eq!(
+        run(&lab, "h1", &["ping", "-c", "1", "-W", "5", "198.18.6.2"]).0,
+        0
+    );
+    assert_eq!(
+        run(&lab, "r", &["cat", "/proc/sys/net/ipv4/ip_forward"]).1,
+        "1\n"
+    );
+    let members = nsrun::link::members(lab.lan_namespace(), "lan0").unwrap();
+    assert_eq!(members.len(), 3);
+    lab.down().unwrap();
+}

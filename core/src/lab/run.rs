@@ -204,16 +204,10 @@ fn node_env(spec: &PlannedNode) -> Vec<(String, String)> {
 
 /// Sets the node's `net.*` sysctls (in its network namespace).
 fn set_sysctls(ns: &Namespace, sysctls: &[(String, String)]) -> Result<()> {
-    if sysctls.is_empty() {
-        return Ok(());
+    for (k, v) in sysctls {
+        crate::sysctl::set(Some(ns), k, v)?;
     }
-    let _ = ns;
-    Err(Error::invalid(
-        "lab",
-        "sysctls",
-        sysctls[0].0.clone(),
-        "cannot be set yet: per-netns sysctls come with the sysctl module",
-    ))
+    Ok(())
 }
 
 impl Lab {
@@ -266,15 +260,26 @@ impl Lab {
         .map_err(|(e, _)| e)?;
 
         trace("veths", t0);
-        // 3. LAN bridges.
-        if !plan.lans.is_empty() {
-            return Err(step(None, "create LAN bridge")(Error::invalid(
-                "lab",
-                "lans",
-                plan.lans[0].bridge.clone(),
-                "cannot be made yet: bridges come with the bridge module",
-            )));
+        // 3. LAN bridges, in the lab's own namespace, with their ports.
+        if let Some(ns) = &lan_ns {
+            for (li, lan) in plan.lans.iter().enumerate() {
+                let step = step(None, "create LAN bridge");
+                link::bridge(Some(ns), &lan.bridge, lan.mtu, true).map_err(step)?;
+                for v in plan
+                    .veths
+                    .iter()
+                    .filter(|v| matches!(&v.port, Some((l, _)) if *l == li))
+                {
+                    let port = &v.port.as_ref().expect("filtered").1;
+                    link::set_master(Some(ns), port, Some(&lan.bridge)).map_err(LabError::step(
+                        lab,
+                        None,
+                        "add LAN port",
+                    ))?;
+                }
+            }
         }
+        trace("lans", t0);
 
         // 4. Interfaces up, addresses.
         parallel::run(n, |i| {

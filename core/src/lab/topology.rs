@@ -247,6 +247,7 @@ pub(crate) struct PlannedVeth {
 #[derive(Clone, Debug)]
 pub(crate) struct PlannedLan {
     pub bridge: String,
+    pub mtu: Option<u32>,
 }
 
 /// A topology that passed validation: what bring-up does, in order, with nothing left to check.
@@ -442,6 +443,7 @@ impl Topology {
             }
             lans.push(PlannedLan {
                 bridge: lan.clone(),
+                mtu: spec.mtu,
             });
         }
 
