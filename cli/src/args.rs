@@ -37,6 +37,12 @@ pub enum Cmd {
     Link(LinkCmd),
     /// Read or write kernel parameters in a network namespace (what `sysctl` does).
     Sysctl(crate::cmd::sysctl::SysctlArgs),
+
+    // --- labs (issue 13; the arguments live in cmd/lab.rs) ---
+    /// Labs: topologies of nodes, links and LANs that outlive the command (up, exec, ls, down,
+    /// clean).
+    #[command(subcommand)]
+    Lab(crate::cmd::lab::LabCmd),
 }
 
 #[derive(Args)]

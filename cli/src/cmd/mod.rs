@@ -2,6 +2,7 @@
 
 mod boot;
 mod enter;
+pub mod lab;
 pub mod link;
 mod ls;
 mod netns;
@@ -26,6 +27,7 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Same { a, b } => same::same(&a, &b),
         Cmd::Link(c) => link::link(c),
         Cmd::Sysctl(a) => sysctl::sysctl(a),
+        Cmd::Lab(c) => lab::lab(c),
     }
 }
 

@@ -11,10 +11,13 @@
 //! is ever created in the caller's network namespace: both ends of every veth are born in
 //! their target namespaces, and LAN bridges live in a namespace of the lab's own. Interface
 //! names are therefore scoped by the lab: two labs with the same names run side by side.
+//!
+//! Labs held by a supervisor (`nsrun lab up`) record themselves under [`state::RUN_DIR`].
 
 mod parallel;
 mod private;
 mod run;
+pub mod state;
 mod topology;
 
 use std::path::PathBuf;

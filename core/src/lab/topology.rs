@@ -49,6 +49,9 @@ pub struct Topology {
     /// file's directory, or the current directory.
     #[serde(skip)]
     pub base: Option<PathBuf>,
+    /// The file it was read from (named in validation errors).
+    #[serde(skip)]
+    pub file: Option<PathBuf>,
 }
 
 /// One node: a set of new namespaces (net, mnt, pid, uts, ipc) with its own hostname.
@@ -169,6 +172,7 @@ impl Topology {
             .into(),
             other => other,
         })?;
+        t.file = Some(path.to_path_buf());
         t.base = Some(
             path.parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -360,7 +364,7 @@ impl Topology {
     pub(crate) fn plan(&self, name: Option<&str>) -> crate::Result<Plan> {
         self.plan_inner(name).map_err(|message| {
             LabError::Topology {
-                file: None,
+                file: self.file.clone(),
                 message,
             }
             .into()
