@@ -173,7 +173,12 @@ def test_sigkill_of_the_owner_leaves_nothing(stage, tmp_path):
         p.stdin.close()
     wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") and _cmdline(pid) for pid in pids),
                what="every node process to die")
-    wait_until(lambda: not (ids & _all_namespace_inodes()), what="the lab's namespaces to go")
+    try:
+        wait_until(lambda: not (ids & _all_namespace_inodes()), what="the lab's namespaces to go")
+    except BaseException:
+        left = [i for i in nsrun.list_namespaces() if str(i.id.ino) in ids]
+        print("LEFT", left, [(getattr(i, "pids", None), getattr(i, "path", None)) for i in left])
+        raise
     assert host_links() == before_links
 
 
@@ -185,3 +190,29 @@ def _descendants(pid):
 def _cmdline(pid):
     from conftest import cmdline
     return cmdline(pid)
+
+
+# --- The nsrun_lab pytest fixture -----------------------------------------------------------------
+
+def test_nsrun_lab_fixture_from_dict_and_file(nsrun_lab, tmp_path):
+    lab = nsrun_lab(CHAIN)
+    assert lab["r1"].exec(["ping", "-c", "1", "-W", "5", "198.18.1.2"]).returncode == 0
+    f = tmp_path / "t.toml"
+    f.write_text('[nodes.solo]\nboot = ["true"]\n')
+    assert nsrun_lab(f)["solo"].exec(["hostname"]).stdout == "solo\n"
+
+
+def test_nsrun_lab_fixture_reports_a_failure(pytester):
+    pytester.makepyfile(textwrap.dedent("""
+        def test_broken(nsrun_lab):
+            lab = nsrun_lab({"nodes": {"a": {"interfaces": {"e1": ["198.18.7.1/30"]},
+                                             "boot": ["sh", "-c", "echo daemon says hello"]},
+                                       "b": {}},
+                             "links": [["a:e1", "b:e1"]]})
+            assert False, "the test fails"
+    """))
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "nsrun lab" in out and "== node a" in out
+    assert "198.18.7.1/30" in out and "daemon says hello" in out and "$ ip route" in out
