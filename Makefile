@@ -13,9 +13,10 @@ CFLAGS_TEST := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-# Debian packages the build and tests use: command -> package.
+# Debian packages the build and tests use: command -> package (plus busybox-static for the
+# test rootfs and frr for the routing example in examples/lab/frr, run by test-python).
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file ping:iputils-ping
 PRIVATE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build deps venv stage python header lint test test-rust test-c test-python test-repeat demo bench install clean rootfs
@@ -25,6 +26,7 @@ deps:
 	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+	dpkg -s frr >/dev/null 2>&1 || missing="$$missing frr"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@$(MAKE) --no-print-directory venv
@@ -94,7 +96,7 @@ test-c: stage rootfs
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2
 test-python: python stage rootfs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python examples/lab
 
 ## test: everything CI runs
 test: deps lint rootfs test-rust test-c test-python

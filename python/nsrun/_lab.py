@@ -102,7 +102,8 @@ class Node:
         return self._lab._native().output(self.name).decode(errors="replace")
 
     def diagnostics(self) -> str:
-        """Addresses, routes (IPv4 and IPv6) and captured output, as text for a report."""
+        """Addresses, routes (IPv4 and IPv6), captured output and the ``*.log`` files of the
+        node's private directories, as text for a report."""
         parts = [f"== node {self.name} (pid {self.pid})"]
         for argv in (["ip", "-br", "addr"], ["ip", "route"], ["ip", "-6", "route"]):
             try:
@@ -111,6 +112,13 @@ class Node:
             except (OSError, subprocess.SubprocessError) as e:
                 parts.append("$ " + " ".join(argv) + f"\n(failed: {e})")
         parts.append("-- captured output\n" + self.output())
+        dirs = [os.fspath(d) for d in self._lab._native().private_dirs(self.name)]
+        if dirs:
+            # daemons' log files in the node's private directories
+            logs = self.exec(["sh", "-c", 'for f in $(find "$@" -name "*.log" -type f); do '
+                              'echo "-- $f"; tail -n 100 "$f"; done', "sh", *dirs], timeout=10)
+            if logs.stdout:
+                parts.append(logs.stdout)
         return "\n".join(parts)
 
     def __repr__(self) -> str:

@@ -158,6 +158,10 @@ impl PyLab {
             .map(|o| o.map(PyNamespace::wrap))
     }
 
+    fn private_dirs(&self, py: Python<'_>, node: &str) -> PyResult<Vec<PathBuf>> {
+        self.with_node(py, node, |n| Ok(n.private_dirs().to_vec()))
+    }
+
     fn env(&self, py: Python<'_>, node: &str) -> PyResult<Vec<(String, String)>> {
         self.with_node(py, node, |n| Ok(n.env()))
     }

@@ -48,6 +48,7 @@ pub struct Node {
     output: OwnedFd,
     env: Vec<(String, String)>,
     shutdown: Option<Vec<String>>,
+    private: Vec<std::path::PathBuf>,
 }
 
 impl Node {
@@ -75,6 +76,11 @@ impl Node {
             .into_iter()
             .map(|k| Ok((k, self.namespace(k)?)))
             .collect()
+    }
+
+    /// The node's private directories (paths inside the node).
+    pub fn private_dirs(&self) -> &[std::path::PathBuf] {
+        &self.private
     }
 
     /// The environment commands in the node get: PATH, HOME, TERM (the caller's), then the
@@ -328,6 +334,7 @@ impl Lab {
                 output,
                 env,
                 shutdown: spec.shutdown.clone(),
+                private: spec.private.iter().map(|p| p.path.clone()).collect(),
             };
             let mnt = node_handle
                 .namespace(Kind::Mnt)
