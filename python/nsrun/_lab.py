@@ -150,7 +150,10 @@ class Lab:
         lab = cls(name=name)
         lab._file = os.fspath(path)
         if name is None:
-            import tomllib  # Python >= 3.11; the core reads the file itself, this is for the name
+            try:  # the core reads the file itself; this is only for the lab's own name
+                import tomllib  # Python >= 3.11
+            except ImportError:
+                return lab
             with open(lab._file, "rb") as f:
                 lab.name = tomllib.load(f).get("name") or lab.name
         return lab
