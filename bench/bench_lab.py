@@ -28,6 +28,25 @@ def mem_available_kib() -> int:
     raise RuntimeError("no MemAvailable")
 
 
+def pss_kib(pids) -> int:
+    """Proportional set size of these processes and their descendants (user-space memory)."""
+    todo, seen, total = list(pids), set(), 0
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            pass
+    return total
+
+
 def settle():
     """Lets the kernel finish freeing namespaces of the previous run (cleanup_net is async)."""
     gc.collect()
@@ -58,6 +77,7 @@ def bench_nsrun(n: int, execs: int) -> dict:
     lab = nsrun.Lab(topo, name=f"bench-{os.getpid()}-{n}").up()
     up = time.perf_counter() - t
     mem = (mem0 - mem_available_kib()) / n
+    pss = pss_kib(node.pid for node in lab.nodes.values()) / n
     node = lab["n2"]
     peer = addr(1, 0).split("/")[0]
     assert node.exec(["ping", "-c", "1", "-W", "5", peer]).returncode == 0, "the chain does not work"
@@ -69,7 +89,7 @@ def bench_nsrun(n: int, execs: int) -> dict:
     t = time.perf_counter()
     lab.down()
     down = time.perf_counter() - t
-    return {"up": up, "exec": ex, "down": down, "mem_kib": mem}
+    return {"up": up, "exec": ex, "down": down, "mem_kib": mem, "pss_kib": pss}
 
 
 def bench_mininet(n: int, execs: int) -> dict:
@@ -93,6 +113,7 @@ def bench_mininet(n: int, execs: int) -> dict:
         net.start()
         up = time.perf_counter() - t
         mem = (mem0 - mem_available_kib()) / n
+        pss = pss_kib(h.pid for h in hosts) / n
         h = hosts[1]
         h.cmd("/bin/true")
         t = time.perf_counter()
@@ -103,7 +124,7 @@ def bench_mininet(n: int, execs: int) -> dict:
         t = time.perf_counter()
         net.stop()
         down = time.perf_counter() - t
-    return {"up": up, "exec": ex, "down": down, "mem_kib": mem}
+    return {"up": up, "exec": ex, "down": down, "mem_kib": mem, "pss_kib": pss}
 
 
 def main() -> int:
@@ -118,12 +139,14 @@ def main() -> int:
         res[("nsrun", n)] = bench_nsrun(n, args.execs)
         r = res[("nsrun", n)]
         print(f"nsrun   {n:5d} nodes: up {r['up']:.3f} s, exec {r['exec'] * 1e3:.3f} ms, "
-              f"down {r['down']:.3f} s, {r['mem_kib']:.0f} KiB/node", flush=True)
+              f"down {r['down']:.3f} s, memory/node: {r['pss_kib']:.0f} KiB processes (PSS), "
+              f"{r['mem_kib']:.0f} KiB system (MemAvailable, noisy)", flush=True)
         if not args.no_mininet:
             res[("mininet", n)] = bench_mininet(n, args.execs)
             r = res[("mininet", n)]
             print(f"mininet {n:5d} nodes: up {r['up']:.3f} s, exec {r['exec'] * 1e3:.3f} ms, "
-                  f"down {r['down']:.3f} s, {r['mem_kib']:.0f} KiB/node", flush=True)
+                  f"down {r['down']:.3f} s, memory/node: {r['pss_kib']:.0f} KiB processes (PSS), "
+              f"{r['mem_kib']:.0f} KiB system (MemAvailable, noisy)", flush=True)
     print()
     print(f"{'nodes':>6} {'up x':>8} {'exec x':>8} {'down x':>8}   (Mininet time / nsrun time; targets 10, 4, 10)")
     for n in sizes:
