@@ -21,9 +21,10 @@ CFLAGS_TEST := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 export PKG_CONFIG_PATH := $(STAGE)/lib/pkgconfig:$(PKG_CONFIG_PATH)
 export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 
-# Debian packages the build and tests use: command -> package.
+# Debian packages the build and tests use: command -> package (plus busybox-static for the
+# test rootfs and frr for the routing example in examples/lab/frr, run by test-python).
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db ping:iputils-ping
 # What libnsrun.a needs (rustc --print native-static-libs), with the static unwinder gcc_eh
 # in place of libgcc_s so that `cc -static` links too.
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
@@ -36,6 +37,7 @@ deps:
 	@missing=""; for pair in $(DEB_CMDS); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+	dpkg -s frr >/dev/null 2>&1 || missing="$$missing frr"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@$(MAKE) --no-print-directory venv
@@ -121,7 +123,7 @@ PYTEST_WORKERS ?= 2
 # tests/python/test_wheel.py installs the manylinux wheel `make wheel` builds (before the suites
 # run: a maturin build beside the suites' own cargo builds would race on target/).
 test-python: python stage rootfs wheel
-	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security
+	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security examples/lab
 
 ## test: everything CI runs
 test: deps lint doc rootfs test-rust test-c test-python test-install publish-check wheel-check

@@ -70,6 +70,12 @@ pub enum Cmd {
         /// The directory (created if missing).
         dir: PathBuf,
     },
+
+    // --- labs (issue 13; the arguments live in cmd/lab.rs) ---
+    /// Labs: topologies of nodes, links and LANs that outlive the command (up, exec, ls, down,
+    /// clean).
+    #[command(subcommand)]
+    Lab(crate::cmd::lab::LabCmd),
 }
 
 #[derive(Args)]

@@ -163,6 +163,10 @@ pub enum Error {
         /// How many threads the process had.
         threads: usize,
     },
+
+    /// A lab: a refused topology, or a step of bring-up, teardown or a node command.
+    #[error(transparent)]
+    Lab(#[from] crate::lab::LabError),
 }
 
 impl Error {
@@ -226,6 +230,7 @@ impl Error {
             }
             Error::AlreadyPersisted { .. } => Errno::EEXIST,
             Error::NotPersisted { .. } => Errno::EINVAL,
+            Error::Lab(e) => e.errno(),
         }
     }
 
@@ -242,6 +247,7 @@ impl Error {
             | Error::MultiThreaded { .. }
             | Error::Link { .. }
             | Error::Route { .. } => None,
+            Error::Lab(e) => e.path(),
         }
     }
 }

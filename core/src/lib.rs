@@ -10,6 +10,7 @@ mod enter;
 mod errno;
 mod error;
 mod kind;
+pub mod lab;
 // launch v2 re-cuts core/src/launch/ and documents its public items itself (and fixes its
 // module doc's links to the private `plan`/`child`); until it lands, these two lints stop at
 // this module so the rest of the crate is held to them.

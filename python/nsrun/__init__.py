@@ -22,6 +22,7 @@ from nsrun._errors import (
     WrongKindError,
 )
 from nsrun._kind import Kind
+from nsrun._lab import Lab, Node
 from nsrun._launch import DEVNULL, PIPE, ExecProcess, Process, run, spawn
 from nsrun._nsrun import (
     EnterContext,
@@ -45,9 +46,11 @@ __all__ = [
     "Error",
     "InvalidArgumentError",
     "Kind",
+    "Lab",
     "LaunchError",
     "Namespace",
     "NamespaceInfo",
+    "Node",
     "NotANamespaceError",
     "NotPersistedError",
     "NsId",

@@ -5,6 +5,9 @@
   namespaces (either may be None: the test's own), removed after.
 - ``nsrun_boot``: a factory ``nsrun_boot(rootfs, cmd=None, **spawn_options)`` -> Process, a rootfs
   booted with /etc/rcS (when it has one), stopped (shutdown script, SIGTERM, SIGKILL) after.
+- ``nsrun_lab``: a factory ``nsrun_lab(topology, name=None)`` -> a running :class:`nsrun.Lab`,
+  from a dict or a topology file (TOML), taken down after the test. When the test fails, each
+  node's addresses, routes and captured daemon output are attached to the report.
 """
 
 import itertools
@@ -79,3 +82,40 @@ def nsrun_boot() -> Iterator[Callable[..., nsrun.Process]]:
     for p in booted:
         if p.returncode is None:
             p.stop(timeout=5)
+
+
+@pytest.fixture
+def nsrun_lab(request) -> Iterator[Callable[..., nsrun.Lab]]:
+    labs: List[nsrun.Lab] = []
+    request.node._nsrun_labs = labs
+
+    def make(topology: Any, name: Optional[str] = None) -> nsrun.Lab:
+        name = name or _unique("lab")
+        if isinstance(topology, (str, bytes, os.PathLike)):
+            lab = nsrun.Lab.from_file(os.fsdecode(topology), name=name)
+        else:
+            lab = nsrun.Lab(topology, name=name)
+        lab.up()
+        labs.append(lab)
+        return lab
+
+    try:
+        yield make
+    finally:
+        for lab in labs:
+            lab.down()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed test, attach every running lab's diagnostics (addresses, routes, output)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for lab in getattr(item, "_nsrun_labs", ()):
+            if lab.running:
+                try:
+                    text = lab.diagnostics()
+                except Exception as e:  # the report must not fail because a lab is broken
+                    text = f"(diagnostics failed: {e})"
+                report.sections.append((f"nsrun lab {lab.name}", text))

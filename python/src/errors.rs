@@ -4,6 +4,7 @@ use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
+use nsrun::lab::LabError;
 use nsrun::Error;
 
 use crate::kind::kind_obj;
@@ -22,7 +23,10 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     let errno = e.errno().raw();
     let message = e.to_string();
     let filename = e.path().map(|p| p.as_os_str().to_os_string());
-    let class = match &e {
+    // A lab step is raised as what failed in it, with the lab's context in the message.
+    let root = root_cause(&e);
+    let class = match root {
+        Error::Lab(LabError::Topology { .. }) => "InvalidArgumentError",
         Error::Sys { .. } => return PyOSError::new_err((errno, message, filename)),
         Error::Link { name, .. } => return PyOSError::new_err((errno, message, name.clone())),
         Error::Route { route, .. } => return PyOSError::new_err((errno, message, route.clone())),
@@ -37,7 +41,7 @@ pub fn to_pyerr(py: Python<'_>, e: Error) -> PyErr {
     };
     let build = || -> PyResult<PyErr> {
         let value = err_class(py, class)?.call1((errno, message.as_str(), filename.clone()))?;
-        match &e {
+        match root {
             Error::WrongKind {
                 expected, found, ..
             } => {
@@ -67,6 +71,14 @@ pub fn decode_wait_status(raw: i32) -> i32 {
     match raw & 0x7f {
         0 => (raw >> 8) & 0xff, // WIFEXITED: WEXITSTATUS
         sig => -sig,            // WIFSIGNALED: WTERMSIG (a reaped command is never "stopped")
+    }
+}
+
+/// The error inside a lab step (what actually failed).
+fn root_cause(e: &Error) -> &Error {
+    match e {
+        Error::Lab(LabError::Step { source, .. }) => root_cause(source),
+        other => other,
     }
 }
 

@@ -8,6 +8,7 @@ mod cli;
 mod convert;
 mod errors;
 mod kind;
+mod lab;
 mod launch;
 mod link;
 mod namespace;
@@ -26,6 +27,8 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<launch::PyExecChild>()?;
     m.add_class::<link::PyInterface>()?;
     m.add_class::<link::PyRoute>()?;
+    m.add_class::<lab::PyLab>()?;
+    m.add_class::<lab::PyExecChild>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
         wrap_pyfunction!(cli::cli_main, m)?,
@@ -55,6 +58,8 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(link::link_vlan, m)?,
         wrap_pyfunction!(sysctl::sysctl_get, m)?,
         wrap_pyfunction!(sysctl::sysctl_set, m)?,
+        wrap_pyfunction!(lab::_lab_up, m)?,
+        wrap_pyfunction!(lab::_lab_check, m)?,
     ] {
         m.add_function(f)?;
     }

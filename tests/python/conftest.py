@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+pytest_plugins = ["pytester"]
+
 import nsrun
 
 _counter = itertools.count()

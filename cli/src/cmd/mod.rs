@@ -4,6 +4,7 @@ mod boot;
 mod docs;
 mod enter;
 mod exec;
+pub mod lab;
 pub mod link;
 mod ls;
 mod netns;
@@ -31,6 +32,7 @@ pub fn dispatch(cmd: Cmd) -> Res<u8> {
         Cmd::Sysctl(a) => sysctl::sysctl(a),
         Cmd::Completions { shell } => docs::completions(shell),
         Cmd::Man { dir } => docs::man(&dir),
+        Cmd::Lab(c) => lab::lab(c),
     }
 }
 
