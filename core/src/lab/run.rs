@@ -390,7 +390,7 @@ impl Lab {
         self.lan_ns.as_ref()
     }
 
-    /// Runs every node's shutdown command (in parallel, each at most [`SHUTDOWN_TIMEOUT`]),
+    /// Runs every node's shutdown command (in parallel, each at most 10 s),
     /// then kills every node and waits for it. Everything is gone when it returns, even if
     /// a shutdown command failed (that failure is returned).
     pub fn down(mut self) -> Result<()> {
