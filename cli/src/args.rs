@@ -204,7 +204,8 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct ExecArgs {
-    /// Host pid of the launch's init (what `nsrun boot` and `Process.pid` report).
+    /// Host pid of the launch's init (`Process.pid`), or of the process that launched it
+    /// (e.g. `$!` after `nsrun boot … &`) when that process has one running launch.
     #[arg(short = 't', long)]
     pub target: i32,
     /// Working directory inside (default: the launch's).

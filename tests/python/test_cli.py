@@ -209,4 +209,18 @@ def test_exec_runs_a_command_inside_a_running_launch(nsrun_bin, rootfs):
     r = cli(nsrun_bin, "exec", "-t", str(p.pid), "--", "true")
     assert r.returncode == 125 and "not a running process" in r.stderr
     r = cli(nsrun_bin, "exec", "-t", str(os.getpid()), "--", "true")
-    assert r.returncode == 125 and "not the init of an nsrun launch" in r.stderr
+    assert r.returncode == 125 and "neither the init of an nsrun launch nor a launcher" in r.stderr
+
+
+def test_exec_takes_the_launchers_pid_too(nsrun_bin, rootfs):
+    """`nsrun boot … &` then `nsrun exec -t $!`: the pid a shell user has is the launcher's."""
+    boot = subprocess.Popen([nsrun_bin, "boot", rootfs, "--", "sh", "-c", "echo up; sleep 1000"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: "up" in boot.stdout.readline(), what="the payload to start")
+        r = cli(nsrun_bin, "exec", "-t", str(boot.pid), "sh", "-c", "cat /proc/1/comm; hostname")
+        assert (r.returncode, r.stdout.split()) == (0, ["nsrun-init", "router"]), r.stderr
+    finally:
+        boot.terminate()
+        boot.wait(30)
+        boot.stdout.close()

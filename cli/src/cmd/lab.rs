@@ -23,9 +23,17 @@ pub enum LabCmd {
     Up(UpArgs),
     /// Run CMD in a node of a running lab.
     Exec {
+        /// The lab's name (`nsrun lab ls`).
         lab: String,
+        /// The node's name in the topology.
         node: String,
-        #[arg(last = true, required = true, value_name = "CMD")]
+        /// The program and its arguments; `--` before it is optional.
+        #[arg(
+            value_name = "CMD",
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
         cmd: Vec<OsString>,
     },
     /// List the labs (running, or left by a killed supervisor: see `clean`).
@@ -35,16 +43,22 @@ pub enum LabCmd {
         json: bool,
     },
     /// Take a lab down (shutdown commands, then everything goes).
-    Down { lab: String },
+    Down {
+        /// The lab's name (`nsrun lab ls`).
+        lab: String,
+    },
     /// Remove what labs whose supervisor is gone left behind (never a running lab, never
     /// anything that is not a lab's).
     Clean,
     /// The supervisor itself (started by `up`).
     #[command(hide = true)]
     Supervise {
+        /// The topology file.
         file: PathBuf,
+        /// The lab's name.
         #[arg(long)]
         name: String,
+        /// Descriptor on which to report that the lab is up (or why it is not).
         #[arg(long)]
         ready_fd: i32,
     },

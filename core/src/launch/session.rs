@@ -543,6 +543,29 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
         reason,
         errno: crate::Errno::EINVAL,
     };
+    if !std::path::Path::new(&format!("/proc/{pid}")).exists() || pid <= 0 {
+        return Err(not_init("is not a running process"));
+    }
+    // The init's pid, or the pid of the launcher (`nsrun boot`, a Python process…) whose one
+    // running launch is meant: what `$!` gives after `nsrun boot … &`.
+    let pid = if is_init(pid) {
+        pid
+    } else {
+        match launched_inits(pid).as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(not_init(
+                    "is neither the init of an nsrun launch nor a launcher with a running launch",
+                ))
+            }
+            _ => {
+                return Err(not_init(
+                    "launched several running launches: give the pid of one's init \
+                     (`ps --ppid PID`, the nsrun-init processes)",
+                ))
+            }
+        }
+    };
     // SAFETY: pidfd_open returns a new descriptor or -1.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let pidfd = match Errno::result(pidfd) {
@@ -552,15 +575,8 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
     };
     // SAFETY: the kernel just returned this descriptor; we own it.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
-    if !exe
-        .as_os_str()
-        .as_bytes()
-        .starts_with(format!("/memfd:{}", wire::INIT_NAME).as_bytes())
-    {
-        return Err(not_init(
-            "is not the init of an nsrun launch (give the pid nsrun reported for the launch)",
-        ));
+    if !is_init(pid) {
+        return Err(not_init("ended while being looked at"));
     }
     // SAFETY: pidfd_getfd copies descriptor LISTEN_FD of the target into ours, or fails.
     let listen =
@@ -619,4 +635,35 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
     }
     drop(fds);
     started(sock, ends)
+}
+
+/// Whether `pid` runs nsrun's init (its executable is the sealed memfd image).
+fn is_init(pid: i32) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|exe| {
+            exe.as_os_str()
+                .as_bytes()
+                .starts_with(format!("/memfd:{}", wire::INIT_NAME).as_bytes())
+        })
+        .unwrap_or(false)
+}
+
+/// The children of `pid` (of any of its threads) that are nsrun inits: its running launches.
+fn launched_inits(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut inits: Vec<i32> = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .filter(|p| is_init(*p))
+        .collect();
+    inits.sort_unstable();
+    inits.dedup();
+    inits
 }
