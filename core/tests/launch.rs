@@ -273,14 +273,37 @@ fn exec_into_a_stopped_node_is_a_clear_error() {
     let child = node("killed");
     // SAFETY: SIGKILL to our own child.
     unsafe { libc::kill(child.pid(), libc::SIGKILL) };
-    std::thread::sleep(Duration::from_millis(100));
+    // Wait until it has died (its pidfd turns readable), however loaded the machine is.
+    let mut pfd = libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(child.pidfd()),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll on one valid pollfd.
+    assert_eq!(
+        unsafe { libc::poll(&mut pfd, 1, 30_000) },
+        1,
+        "the init did not die"
+    );
     let err = child.exec(&cmd).unwrap_err();
     assert_eq!(err.errno(), nsrun::Errno::ESRCH, "{err}");
     // By pid, as `nsrun exec --target` does: a pid that is no launch.
     let err = nsrun::launch::exec_target(pid, &cmd).unwrap_err();
     assert_eq!(err.errno(), nsrun::Errno::EINVAL, "{err}");
-    let err = nsrun::launch::exec_target(std::process::id() as i32, &cmd).unwrap_err();
-    assert!(err.to_string().contains("not the init"), "{err}");
+    // A process that is neither an init nor a launcher (this test binary may be one: other
+    // tests run launches in parallel).
+    let mut sleeper = std::process::Command::new("sleep")
+        .arg("100")
+        .spawn()
+        .unwrap();
+    let err = nsrun::launch::exec_target(sleeper.id() as i32, &cmd).unwrap_err();
+    sleeper.kill().unwrap();
+    sleeper.wait().unwrap();
+    assert!(
+        err.to_string()
+            .contains("neither the init of an nsrun launch"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -548,24 +548,23 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
     }
     // The init's pid, or the pid of the launcher (`nsrun boot`, a Python process…) whose one
     // running launch is meant: what `$!` gives after `nsrun boot … &`.
-    let pid = if is_init(pid) {
-        pid
-    } else {
-        match launched_inits(pid).as_slice() {
-            [one] => *one,
-            [] => {
-                return Err(not_init(
+    let pid =
+        if is_init(pid) {
+            pid
+        } else {
+            match launched_inits(pid).as_slice() {
+                [one] => *one,
+                [] => return Err(not_init(
                     "is neither the init of an nsrun launch nor a launcher with a running launch",
-                ))
-            }
-            _ => {
-                return Err(not_init(
-                    "launched several running launches: give the pid of one's init \
+                )),
+                _ => {
+                    return Err(not_init(
+                        "launched several running launches: give the pid of one's init \
                      (`ps --ppid PID`, the nsrun-init processes)",
-                ))
+                    ))
+                }
             }
-        }
-    };
+        };
     // SAFETY: pidfd_open returns a new descriptor or -1.
     let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     let pidfd = match Errno::result(pidfd) {
