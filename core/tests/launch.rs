@@ -280,11 +280,8 @@ fn exec_into_a_stopped_node_is_a_clear_error() {
         revents: 0,
     };
     // SAFETY: poll on one valid pollfd.
-    assert_eq!(
-        unsafe { libc::poll(&mut pfd, 1, 30_000) },
-        1,
-        "the init did not die"
-    );
+    let ready = unsafe { libc::poll(&mut pfd, 1, 30_000) };
+    assert_eq!(ready, 1, "the init did not die");
     let err = child.exec(&cmd).unwrap_err();
     assert_eq!(err.errno(), nsrun::Errno::ESRCH, "{err}");
     // By pid, as `nsrun exec --target` does: a pid that is no launch.
