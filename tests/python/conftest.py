@@ -152,7 +152,7 @@ def netns_name():
             os.unlink(path)
 
 
-def wait_until(predicate, timeout=20.0, what="condition"):
+def wait_until(predicate, timeout=20.0, what="condition", detail=None):
     """Polls `predicate` until it is true (returns its value) or fails after `timeout` seconds.
     Tests wait for events, never for a fixed time: the suites must pass on a loaded machine."""
     deadline = time.monotonic() + timeout
@@ -161,7 +161,8 @@ def wait_until(predicate, timeout=20.0, what="condition"):
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+            extra = f": {detail()}" if detail else ""
+            pytest.fail(f"timed out after {timeout}s waiting for {what}{extra}")
         time.sleep(0.01)
 
 

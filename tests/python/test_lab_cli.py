@@ -54,8 +54,13 @@ def node_pids_and_namespaces(name):
 
 
 def gone(pids, inos):
-    wait_until(lambda: not any(cmdline(p) for p in pids), what="the lab's processes to die")
-    wait_until(lambda: not (inos & {i.id.ino for i in nsrun.list_namespaces()}), what="its namespaces to go")
+    wait_until(lambda: not any(cmdline(p) for p in pids), what="the lab's processes to die", timeout=60)
+
+    def holders():
+        """Who still holds one of the lab's namespaces (named in the failure, if any)."""
+        return [(str(i), i.pids, i.paths) for i in nsrun.list_namespaces() if i.id.ino in inos]
+
+    wait_until(lambda: not holders(), what="its namespaces to go", timeout=60, detail=holders)
 
 
 @pytest.fixture
