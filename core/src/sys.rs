@@ -134,6 +134,55 @@ pub(crate) fn wait_pid(pid: libc::pid_t) -> Option<libc::c_int> {
     }
 }
 
+/// Blocks signals for the calling thread until dropped, then restores the thread's previous
+/// mask (`pthread_sigmask(3)`). Used around tcsetpgrp (SIGTTOU) and around the launch's clone
+/// (every signal, so the child starts with none delivered to the caller's handlers).
+pub(crate) struct MaskGuard {
+    old: libc::sigset_t,
+}
+
+impl MaskGuard {
+    /// Blocks `signals`.
+    pub(crate) fn block(signals: &[libc::c_int]) -> MaskGuard {
+        MaskGuard::set(libc::SIG_BLOCK, &sigset_of(signals))
+    }
+
+    /// Blocks every signal.
+    pub(crate) fn block_all() -> MaskGuard {
+        // SAFETY: sigfillset only writes the stack value it is given.
+        let all = unsafe {
+            let mut all: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut all);
+            all
+        };
+        MaskGuard::set(libc::SIG_SETMASK, &all)
+    }
+
+    fn set(how: libc::c_int, set: &libc::sigset_t) -> MaskGuard {
+        // SAFETY: pthread_sigmask with valid sets; it cannot fail with a valid `how`.
+        unsafe {
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::pthread_sigmask(how, set, &mut old);
+            MaskGuard { old }
+        }
+    }
+}
+
+impl Drop for MaskGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `set`.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut()) };
+    }
+}
+
+/// Makes process group `pgrp` the foreground of the terminal on fd 0, with SIGTTOU blocked (a
+/// background process would otherwise be stopped by tcsetpgrp(3)).
+pub(crate) fn set_foreground(pgrp: libc::pid_t) {
+    let _quiet = MaskGuard::block(&[libc::SIGTTOU]);
+    // SAFETY: tcsetpgrp on fd 0; an error (not a terminal, no such group) changes nothing.
+    unsafe { libc::tcsetpgrp(0, pgrp) };
+}
+
 /// The signal set holding `signals` (sigsetops(3)).
 pub(crate) fn sigset_of(signals: &[libc::c_int]) -> libc::sigset_t {
     // SAFETY: sigemptyset/sigaddset only write the stack value they are given; an invalid

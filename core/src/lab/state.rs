@@ -169,12 +169,7 @@ pub fn claim(name: &str) -> Result<PathBuf> {
             Err(e) => return Err(e).ctx("lab: create", &d),
         }
     }
-    let me = Proc::of(std::process::id() as i32).expect("we run");
-    write_atomic(
-        &d,
-        "supervisor.json",
-        &serde_json::to_vec(&me).expect("plain data"),
-    )?;
+    write_atomic(&d, "supervisor.json", &json(&myself()?, false)?)?;
     Ok(d)
 }
 
@@ -188,7 +183,7 @@ fn write_atomic(dir: &Path, file: &str, data: &[u8]) -> Result<()> {
 pub fn record(dir: &Path, lab: &Lab, topology: Option<&Path>) -> Result<()> {
     let state = LabState {
         name: lab.name().to_owned(),
-        supervisor: Proc::of(std::process::id() as i32).expect("we run"),
+        supervisor: myself()?,
         topology: topology.map(|t| std::path::absolute(t).unwrap_or_else(|_| t.to_path_buf())),
         nodes: lab
             .nodes()
@@ -201,11 +196,36 @@ pub fn record(dir: &Path, lab: &Lab, topology: Option<&Path>) -> Result<()> {
             })
             .collect(),
     };
-    write_atomic(
-        dir,
-        STATE,
-        &serde_json::to_vec_pretty(&state).expect("plain data"),
-    )
+    write_atomic(dir, STATE, &json(&state, true)?)
+}
+
+/// This process as a [`Proc`] (its start time from /proc/self/stat).
+fn myself() -> Result<Proc> {
+    let pid = std::process::id() as i32;
+    Proc::of(pid).ok_or_else(|| {
+        crate::Error::sys(
+            "lab: read start time",
+            format!("/proc/{pid}/stat"),
+            nix::errno::Errno::EIO,
+        )
+    })
+}
+
+/// `state.json` / `supervisor.json` bytes.
+fn json<T: Serialize>(value: &T, pretty: bool) -> Result<Vec<u8>> {
+    let r = if pretty {
+        serde_json::to_vec_pretty(value)
+    } else {
+        serde_json::to_vec(value)
+    };
+    r.map_err(|e| {
+        crate::Error::invalid(
+            "lab: write state",
+            "state",
+            e.to_string(),
+            "cannot be encoded",
+        )
+    })
 }
 
 /// Removes a lab's directory, after killing any recorded node that still runs (its supervisor

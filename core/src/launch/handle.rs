@@ -11,7 +11,7 @@ use super::signal::pidfd_send_signal;
 use super::signal::Signaller;
 use super::status::ExitStatus;
 use crate::error::{Error, Result};
-use crate::{Kind, Namespace};
+use crate::{sys, Kind, Namespace};
 
 /// A launched program. Dropping a handle whose program still runs kills it (and everything in
 /// its PID namespace) and reaps it: nothing outlives its handle by accident.
@@ -101,18 +101,11 @@ impl Child {
         if !self.interactive || self.status.is_some() {
             return false;
         }
-        // SAFETY: tcgetpgrp/tcsetpgrp/getpgrp on fd 0, kill(2) of our own pid and of the
-        // program's process group, sigprocmask on stack sets. SIGTTOU is blocked around
-        // tcsetpgrp (a background process would otherwise be stopped by it).
+        // SAFETY: tcgetpgrp/getpgrp on fd 0, kill(2) of our own pid and of the program's
+        // process group.
         unsafe {
             let program_pgrp = libc::tcgetpgrp(0);
-            let mut block: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut block);
-            libc::sigaddset(&mut block, libc::SIGTTOU);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-            libc::tcsetpgrp(0, libc::getpgrp());
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            sys::set_foreground(libc::getpgrp());
             let own = if sig == libc::SIGSTOP {
                 libc::SIGSTOP
             } else {
@@ -121,9 +114,7 @@ impl Child {
             // Stops here until continued.
             libc::kill(libc::getpid(), own);
             if program_pgrp > 0 && program_pgrp != libc::getpgrp() {
-                libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-                libc::tcsetpgrp(0, program_pgrp);
-                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+                sys::set_foreground(program_pgrp);
                 libc::kill(-program_pgrp, libc::SIGCONT);
             }
         }
@@ -180,17 +171,9 @@ impl Child {
                 }
             }
         }
-        let mut status = 0;
-        loop {
-            // SAFETY: waitpid on our own child with a valid out pointer.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, 0) };
-            if r == self.pid {
-                break;
-            }
-            if Errno::last() != Errno::EINTR {
-                return Err(Error::sys_nopath("wait: waitpid", Errno::last()));
-            }
-        }
+        let Some(status) = sys::wait_pid(self.pid) else {
+            return Err(Error::sys_nopath("wait: waitpid", Errno::last()));
+        };
         let s = ExitStatus::from_wait(status);
         self.status = Some(s);
         self.take_back_terminal();
@@ -315,13 +298,7 @@ impl Child {
             if libc::isatty(0) != 1 {
                 return;
             }
-            let mut block: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut block);
-            libc::sigaddset(&mut block, libc::SIGTTOU);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &block, &mut old);
-            libc::tcsetpgrp(0, libc::getpgrp());
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            sys::set_foreground(libc::getpgrp());
         }
     }
 }

@@ -1204,3 +1204,186 @@ fn euid() -> u32 {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The mount plan and the checks before the clone are pure logic: tested here without a
+    //! kernel (the real-kernel behaviour is in core/tests/launch.rs and isolation.rs).
+    use super::*;
+
+    fn targets(m: &MountPlan) -> Vec<(String, &'static str)> {
+        m.steps
+            .iter()
+            .map(|s| {
+                let what = match &s.action {
+                    Action::Mount {
+                        fstype: Some(t), ..
+                    } if t.as_bytes() == b"proc" => "proc",
+                    Action::Mount {
+                        fstype: Some(t), ..
+                    } if t.as_bytes() == b"sysfs" => "sysfs",
+                    Action::Mount {
+                        fstype: Some(t), ..
+                    } if t.as_bytes() == b"tmpfs" => "tmpfs",
+                    Action::Mount {
+                        fstype: Some(_), ..
+                    } => "fs",
+                    Action::Mount { fstype: None, .. } => "bind",
+                    Action::BindSelf { read_only: true } => "bind-self-ro",
+                    Action::BindSelf { read_only: false } => "bind-self-rw",
+                    Action::ReadOnlyRecursive => "ro-recursive",
+                    Action::Check => "check",
+                    Action::MoveTree { .. } => "move-tree",
+                    Action::Mask => "mask",
+                    Action::Mkdir => "mkdir",
+                    Action::SharedDir => "shared-dir",
+                    Action::CreateFile => "create-file",
+                    Action::Symlink { .. } => "symlink",
+                    Action::DeviceNode { .. } => "device-node",
+                };
+                (s.target.to_string_lossy().into_owned(), what)
+            })
+            .collect()
+    }
+
+    fn has(m: &MountPlan, target: &str, what: &str) -> bool {
+        targets(m).iter().any(|(t, w)| t == target && *w == what)
+    }
+
+    fn position(m: &MountPlan, target: &str, what: &str) -> usize {
+        targets(m)
+            .iter()
+            .position(|(t, w)| t == target && *w == what)
+            .unwrap_or_else(|| panic!("no {what} step for {target}: {:?}", targets(m)))
+    }
+
+    #[test]
+    fn without_a_rootfs_a_new_pid_namespace_gets_proc_and_nothing_else() {
+        let l = Launch::new(["/bin/true"]);
+        let m = mount_plan(&l, false, true).unwrap();
+        assert!(has(&m, "proc", "proc"));
+        assert!(!has(&m, "dev", "tmpfs"), "no /dev without a rootfs");
+        assert!(
+            !has(&m, "sys", "sysfs"),
+            "the host netns keeps the host's /sys"
+        );
+        assert!(m.rootfs.is_none());
+        assert_eq!(m.propagation, libc::MS_REC | libc::MS_SLAVE);
+    }
+
+    #[test]
+    fn a_rootfs_is_checked_before_anything_is_mounted() {
+        let mut l = Launch::new(["/bin/true"]);
+        l.rootfs("/srv/router");
+        let m = mount_plan(&l, true, true).unwrap();
+        let first_mount = targets(&m)
+            .iter()
+            .position(|(_, w)| !matches!(*w, "check"))
+            .unwrap();
+        for t in ["proc", "sys", "dev"] {
+            assert!(position(&m, t, "check") < first_mount, "{t} checked first");
+        }
+        assert!(
+            has(&m, "sys", "sysfs"),
+            "a private netns gets a fresh sysfs"
+        );
+        assert!(has(&m, "dev", "tmpfs") && has(&m, "dev/null", "device-node"));
+        assert!(has(&m, "dev/pts", "fs"));
+        assert_eq!(m.rootfs.as_deref(), Some(c"/srv/router"));
+    }
+
+    #[test]
+    fn proc_sys_is_read_only_with_net_writable_only_in_a_private_netns() {
+        let mut l = Launch::new(["/bin/true"]);
+        l.rootfs("/r");
+        let private = mount_plan(&l, true, true).unwrap();
+        assert!(has(&private, "proc/sys", "bind-self-ro"));
+        assert!(has(&private, "proc/sys/net", "bind-self-rw"));
+        assert!(
+            position(&private, "proc/sys", "bind-self-ro")
+                < position(&private, "proc/sys/net", "bind-self-rw")
+        );
+        let host = mount_plan(&l, false, true).unwrap();
+        assert!(has(&host, "proc/sys", "bind-self-ro"));
+        assert!(!has(&host, "proc/sys/net", "bind-self-rw"));
+        l.proc_sys_writable(true);
+        let writable = mount_plan(&l, true, true).unwrap();
+        assert!(!has(&writable, "proc/sys", "bind-self-ro"));
+    }
+
+    #[test]
+    fn the_paths_runc_masks_are_masked_after_proc_is_mounted() {
+        let mut l = Launch::new(["/bin/true"]);
+        l.rootfs("/r");
+        let m = mount_plan(&l, true, true).unwrap();
+        let proc_at = position(&m, "proc", "proc");
+        for t in ["proc/kcore", "proc/keys", "proc/kallsyms", "sys/firmware"] {
+            assert!(position(&m, t, "mask") > proc_at, "{t}");
+        }
+    }
+
+    #[test]
+    fn host_dev_binds_the_hosts_dev_instead_of_a_tmpfs() {
+        let mut l = Launch::new(["/bin/true"]);
+        l.rootfs("/r").host_dev(true);
+        let m = mount_plan(&l, true, true).unwrap();
+        assert!(has(&m, "dev", "bind"));
+        assert!(!has(&m, "dev", "tmpfs") && !has(&m, "dev/null", "device-node"));
+    }
+
+    #[test]
+    fn binds_are_resolved_inside_the_root_and_read_only_all_the_way_down() {
+        let mut l = Launch::new(["/bin/true"]);
+        l.rootfs("/r").bind("/etc", "/mnt/etc", true);
+        let m = mount_plan(&l, true, true).unwrap();
+        let bind = position(&m, "mnt/etc", "bind");
+        assert!(position(&m, "mnt/etc", "ro-recursive") > bind);
+        assert!(
+            position(&m, "mnt", "mkdir") < bind,
+            "missing parents made inside the root"
+        );
+    }
+
+    #[test]
+    fn bind_targets_must_name_a_path_below_the_root() {
+        for bad in ["", "/", "..", "/mnt/../etc"] {
+            let err = relative("bind target", Path::new(bad)).unwrap_err();
+            assert_eq!(err.errno(), crate::Errno::EINVAL, "{bad:?}");
+        }
+        assert_eq!(
+            relative("bind target", Path::new("/a/./b/"))
+                .unwrap()
+                .as_bytes(),
+            b"a/b"
+        );
+    }
+
+    #[test]
+    fn validate_refuses_options_that_need_another_namespace_or_the_init() {
+        let check = |f: &dyn Fn(&mut Launch), needle: &str| {
+            let mut l = Launch::new(["/bin/true"]);
+            f(&mut l);
+            let err = validate(&l).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+        };
+        check(
+            &|l| {
+                l.rootfs("/r").namespace(Kind::Mnt, NsMode::Inherit);
+            },
+            "needs a new mount namespace",
+        );
+        check(
+            &|l| {
+                l.hostname("h").namespace(Kind::Uts, NsMode::Inherit);
+            },
+            "needs a new uts namespace",
+        );
+        check(
+            &|l| {
+                l.shutdown(["/bin/true"]).init(false);
+            },
+            "needs the init",
+        );
+        assert!(validate(&Launch::new(["/bin/true"])).is_ok());
+    }
+}

@@ -129,16 +129,11 @@ fn clone_from_right_thread(plan: &Plan) -> Result<(libc::pid_t, OwnedFd)> {
     // SAFETY: gettid and getpid cannot fail. gettid through syscall(2), not the glibc 2.30
     // wrapper, so the library and the manylinux2014 wheel need nothing newer than glibc 2.17.
     if unsafe { libc::syscall(libc::SYS_gettid) == libc::getpid() as libc::c_long } {
-        // SAFETY: block every signal for this thread around the clone, so the child starts
-        // with none delivered to the caller's handlers; the old mask is restored at once.
-        let r = unsafe {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut old: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-            let r = clone(plan);
-            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-            r
+        // Every signal blocked around the clone, so the child starts with none delivered to
+        // the caller's handlers; the old mask is back as soon as the clone returns.
+        let r = {
+            let _all = sys::MaskGuard::block_all();
+            clone(plan)
         };
         return r.map_err(clone_error);
     }
