@@ -11,6 +11,14 @@ _KindArg = Union[Kind, str]
 
 __version__: str
 NETNS_RUN_DIR: str
+STDIO_INHERIT: int
+STDIO_PIPE: int
+STDIO_NULL: int
+EXIT_SETUP_FAILED: int
+EXIT_CANNOT_RUN: int
+EXIT_NOT_FOUND: int
+RCS_BOOT: List[str]
+RCS_SHUTDOWN: List[str]
 
 class NsId:
     """The identity of a namespace: (dev, ino) of its nsfs inode."""
@@ -180,3 +188,4 @@ class _ExecChild:
     def stop(self, timeout: float) -> int: ...
 
 def _spawn(argv: List[Union[str, bytes]], options: Dict[str, Any]) -> _Child: ...
+def rcs_commands(rootfs: _Path) -> Optional[Tuple[List[str], List[str]]]: ...
