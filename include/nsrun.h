@@ -66,19 +66,38 @@
 
 
 /**
- * What a standard stream of the program gets (or a descriptor >= 0, borrowed).
+ * What a standard stream of the program gets (or a descriptor >= 0, borrowed). The values
+ * are core's stdio codes (`nsrun::Stdio::INHERIT`, `PIPE`, `NULL`; Python's `nsrun.PIPE` and
+ * `DEVNULL` are the same numbers).
  */
-#define NSRUN_STDIO_INHERIT -1
+#define NSRUN_STDIO_INHERIT -10
 
 /**
  * /dev/null.
  */
-#define NSRUN_STDIO_NULL -2
+#define NSRUN_STDIO_NULL -3
 
 /**
  * A pipe; take the launcher's end with nsrun_child_take_fd().
  */
-#define NSRUN_STDIO_PIPE -3
+#define NSRUN_STDIO_PIPE -1
+
+/**
+ * Exit status of a launch when nsrun's own setup failed inside (core's
+ * `nsrun::launch::exit::SETUP_FAILED`). Otherwise the status is the program's own, or 128+N
+ * if signal N killed it.
+ */
+#define NSRUN_EXIT_SETUP_FAILED 125
+
+/**
+ * Exit status when the program exists but cannot be run (core's `exit::CANNOT_RUN`).
+ */
+#define NSRUN_EXIT_CANNOT_RUN 126
+
+/**
+ * Exit status when the program is not found (core's `exit::NOT_FOUND`).
+ */
+#define NSRUN_EXIT_NOT_FOUND 127
 
 /**
  * A launched program (opaque). Freed by nsrun_child_free(), which kills it if it still runs.
@@ -425,6 +444,21 @@ int nsrun_netns_add(const char *name);
 int nsrun_netns_open(const char *name);
 
 /**
+ * A network namespace named the way `ip`, `unshare` and the nsrun CLI take one: a name in
+ * /run/netns when `name_or_path` has no '/' ("lab"), else the namespace file at that path
+ * ("/run/netns/lab", "/proc/PID/ns/net"). Returns a new descriptor, for nsrun_launch_ns_join()
+ * or the link functions.
+ *
+ * Errors (errno): EINVAL NULL, a bad name, or the file is not a network namespace; ENOENT no
+ * such netns or file.
+ * Threads: safe from any thread.
+ *
+ * # Safety
+ * `name_or_path` is NULL or a NUL-terminated string.
+ */
+int nsrun_netns_resolve(const char *name_or_path);
+
+/**
  * `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
  *
  * Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;
@@ -629,6 +663,19 @@ int nsrun_launch_boot(struct nsrun_launch *l, const char *const *argv);
  * `l` from nsrun_launch_new(); `argv` NULL or a NULL-terminated array of strings.
  */
 int nsrun_launch_shutdown(struct nsrun_launch *l, const char *const *argv);
+
+/**
+ * The rcS convention, decided by nsrun: when the rootfs (set before) has /etc/rcS, the boot
+ * and shutdown commands not already set become {"/etc/rcS", "S", "boot"} and
+ * {"/etc/rcS", "K", "shutdown"}; otherwise nothing changes. Returns 0.
+ *
+ * Errors (errno): EINVAL `l` is NULL.
+ * Threads: any thread, but not two at once on the same builder.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_rcs(struct nsrun_launch *l);
 
 /**
  * 0: the program itself is PID 1 (no init). Default 1.

@@ -7,14 +7,36 @@ use std::time::Duration;
 use crate::ffi::{
     boundary, boundary_ptr, c_kind, c_ns, c_path, c_str_array, c_utf8, handle_mut, Failure,
 };
+use nsrun::launch::exit;
 use nsrun::{Kind, Launch, NsMode, Stdio};
 
-/// What a standard stream of the program gets (or a descriptor >= 0, borrowed).
-pub const NSRUN_STDIO_INHERIT: c_int = -1;
+/// What a standard stream of the program gets (or a descriptor >= 0, borrowed). The values
+/// are core's stdio codes (`nsrun::Stdio::INHERIT`, `PIPE`, `NULL`; Python's `nsrun.PIPE` and
+/// `DEVNULL` are the same numbers).
+pub const NSRUN_STDIO_INHERIT: c_int = -10;
 /// /dev/null.
-pub const NSRUN_STDIO_NULL: c_int = -2;
+pub const NSRUN_STDIO_NULL: c_int = -3;
 /// A pipe; take the launcher's end with nsrun_child_take_fd().
-pub const NSRUN_STDIO_PIPE: c_int = -3;
+pub const NSRUN_STDIO_PIPE: c_int = -1;
+
+/// Exit status of a launch when nsrun's own setup failed inside (core's
+/// `nsrun::launch::exit::SETUP_FAILED`). Otherwise the status is the program's own, or 128+N
+/// if signal N killed it.
+pub const NSRUN_EXIT_SETUP_FAILED: c_int = 125;
+/// Exit status when the program exists but cannot be run (core's `exit::CANNOT_RUN`).
+pub const NSRUN_EXIT_CANNOT_RUN: c_int = 126;
+/// Exit status when the program is not found (core's `exit::NOT_FOUND`).
+pub const NSRUN_EXIT_NOT_FOUND: c_int = 127;
+
+// cbindgen writes the header from literals: they must be core's values.
+const _: () = {
+    assert!(NSRUN_STDIO_INHERIT == Stdio::INHERIT);
+    assert!(NSRUN_STDIO_NULL == Stdio::NULL);
+    assert!(NSRUN_STDIO_PIPE == Stdio::PIPE);
+    assert!(NSRUN_EXIT_SETUP_FAILED == exit::SETUP_FAILED);
+    assert!(NSRUN_EXIT_CANNOT_RUN == exit::CANNOT_RUN);
+    assert!(NSRUN_EXIT_NOT_FOUND == exit::NOT_FOUND);
+};
 
 /// A program to launch in namespaces (opaque). Made by nsrun_launch_new(), freed by
 /// nsrun_launch_free(); reusable for several spawns.
@@ -367,26 +389,18 @@ pub unsafe extern "C" fn nsrun_launch_map_root_user(l: *mut nsrun_launch) -> c_i
     })
 }
 
+/// Core's stdio code `v` (the NSRUN_STDIO_* values), with C's message for a bad one.
 fn stdio(v: c_int, stream: &str) -> Result<Stdio, Failure> {
-    Ok(match v {
-        NSRUN_STDIO_INHERIT => Stdio::Inherit,
-        NSRUN_STDIO_NULL => Stdio::Null,
-        NSRUN_STDIO_PIPE => Stdio::Piped,
-        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).map_err(|e| {
-            Failure::new(
-                e.errno().raw(),
-                format!("nsrun_launch_stdio: {stream}: {e}"),
+    Stdio::from_code(v).map_err(|e| {
+        let message = if v < 0 {
+            format!(
+                "nsrun_launch_stdio: {stream} {v} is not NSRUN_STDIO_INHERIT, _NULL, _PIPE or a \
+                 descriptor"
             )
-        })?,
-        other => {
-            return Err(Failure::new(
-                libc::EINVAL,
-                format!(
-                    "nsrun_launch_stdio: {stream} {other} is not NSRUN_STDIO_INHERIT, _NULL, \
-                     _PIPE or a descriptor"
-                ),
-            ))
-        }
+        } else {
+            format!("nsrun_launch_stdio: {stream}: {e}")
+        };
+        Failure::new(e.errno().raw(), message)
     })
 }
 
@@ -452,6 +466,23 @@ pub unsafe extern "C" fn nsrun_launch_shutdown(
     with_launch(l, "nsrun_launch_shutdown", |l| {
         // SAFETY: forwarded from this function's contract.
         l.shutdown(unsafe { command(argv, "nsrun_launch_shutdown", "argv") }?);
+        Ok(())
+    })
+}
+
+/// The rcS convention, decided by nsrun: when the rootfs (set before) has /etc/rcS, the boot
+/// and shutdown commands not already set become {"/etc/rcS", "S", "boot"} and
+/// {"/etc/rcS", "K", "shutdown"}; otherwise nothing changes. Returns 0.
+///
+/// Errors (errno): EINVAL `l` is NULL.
+/// Threads: any thread, but not two at once on the same builder.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_rcs(l: *mut nsrun_launch) -> c_int {
+    with_launch(l, "nsrun_launch_rcs", |l| {
+        l.rcs_boot_shutdown();
         Ok(())
     })
 }

@@ -351,6 +351,26 @@ pub unsafe extern "C" fn nsrun_netns_open(name: *const c_char) -> c_int {
     })
 }
 
+/// A network namespace named the way `ip`, `unshare` and the nsrun CLI take one: a name in
+/// /run/netns when `name_or_path` has no '/' ("lab"), else the namespace file at that path
+/// ("/run/netns/lab", "/proc/PID/ns/net"). Returns a new descriptor, for nsrun_launch_ns_join()
+/// or the link functions.
+///
+/// Errors (errno): EINVAL NULL, a bad name, or the file is not a network namespace; ENOENT no
+/// such netns or file.
+/// Threads: safe from any thread.
+///
+/// # Safety
+/// `name_or_path` is NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_netns_resolve(name_or_path: *const c_char) -> c_int {
+    boundary(|| {
+        // SAFETY: forwarded from this function's contract.
+        let arg = unsafe { c_utf8(name_or_path, "nsrun_netns_resolve", "name_or_path") }?;
+        Ok(give_fd(nsrun::netns::resolve(arg)?))
+    })
+}
+
 /// `ip netns delete NAME`, also removing mounts other tools stacked on the file. Returns 0.
 ///
 /// Errors (errno): EINVAL bad `name` or the file holds no namespace; ENOENT no such netns;

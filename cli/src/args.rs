@@ -13,7 +13,8 @@ pub fn command() -> clap::Command {
 }
 
 /// The exit statuses, in `nsrun --help` and nsrun(1).
-const EXIT_STATUS: &str = "Exit status: the program's own (128+N if signal N killed it); \
+pub(crate) const AFTER_HELP: &str =
+    "Exit status: the program's own (128+N if signal N killed it); \
 125 when nsrun itself fails or the command line is wrong; 126 when the program cannot be run; \
 127 when it is not found; 141 when stdout was closed (nsrun ls | head -1). \
 A netns argument is a name in /run/netns (no '/') or a path.";
@@ -23,7 +24,7 @@ A netns argument is a name in /run/netns (no '/') or a path.";
     name = "nsrun",
     version,
     about = "Linux namespaces done right: boot a rootfs, unshare, nsenter, lsns, ip netns",
-    after_long_help = EXIT_STATUS
+    after_long_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -1,11 +1,12 @@
-//! Exit statuses: the program's own (128+signal if it was killed); 125 when nsrun itself fails;
-//! 126 when the program cannot be run; 127 when it is not found (as shells and container tools
-//! do).
+//! Exit statuses: the program's own (128+signal if it was killed), else core's
+//! (`nsrun::launch::exit`): 125 when nsrun itself fails, 126 when the program cannot be run,
+//! 127 when it is not found (as shells and container tools do).
 
-use nsrun::{Errno, Error, ExitStatus, Stage};
+use nsrun::launch::exit;
+use nsrun::{Error, ExitStatus};
 
 /// nsrun itself failed.
-pub const FAILED: u8 = 125;
+pub const FAILED: u8 = exit::SETUP_FAILED as u8;
 
 /// A failed command: the message for stderr and the exit status it maps to.
 #[derive(Debug)]
@@ -16,20 +17,9 @@ pub struct CommandError {
 
 impl From<Error> for CommandError {
     fn from(e: Error) -> Self {
-        let code = match &e {
-            Error::Launch {
-                stage: Stage::Exec,
-                errno,
-                ..
-            } if *errno == Errno::ENOENT => 127,
-            Error::Launch {
-                stage: Stage::Exec, ..
-            } => 126,
-            _ => FAILED,
-        };
         CommandError {
             message: e.to_string(),
-            code,
+            code: exit::for_error(&e) as u8,
         }
     }
 }
@@ -65,5 +55,17 @@ mod tests {
         let invalid = CommandError::from(Error::invalid("netns", "name", "a/b", "has a '/'"));
         assert_eq!(invalid.code, FAILED);
         assert!(invalid.message.contains("a/b"), "{}", invalid.message);
+        assert_eq!(i32::from(FAILED), exit::SETUP_FAILED);
+    }
+
+    /// The help text states core's statuses, not numbers of its own.
+    #[test]
+    fn help_states_core_statuses() {
+        for code in [exit::SETUP_FAILED, exit::CANNOT_RUN, exit::NOT_FOUND] {
+            assert!(
+                crate::args::AFTER_HELP.contains(&code.to_string()),
+                "{code}"
+            );
+        }
     }
 }

@@ -131,6 +131,14 @@ pub fn open(name: &str) -> Result<Namespace> {
 /// (`/run/netns/lab`, `/proc/PID/ns/net`, `./held`). The one "netns name or path" rule every
 /// binding uses; the file must be a network namespace ([`Error::WrongKind`] otherwise).
 pub fn resolve(name_or_path: &str) -> Result<Namespace> {
+    if name_or_path.contains('\0') {
+        return Err(Error::invalid(
+            "netns",
+            "namespace path",
+            name_or_path,
+            "contains a NUL byte",
+        ));
+    }
     if name_or_path.contains('/') {
         Namespace::open(name_or_path, Some(Kind::Net))
     } else {

@@ -33,13 +33,11 @@ int main(int argc, char **argv)
     const char *rootfs = argv[1], *net = argv[2];
     const char *shell[] = {"/bin/sh", "-i", NULL};
     const char *const *cmd = argc > 3 ? (const char *const *)&argv[3] : shell;
-    const char *boot[] = {"/etc/rcS", "S", "boot", NULL};
-    const char *shutdown[] = {"/etc/rcS", "K", "shutdown", NULL};
     char host_end[16], peer_end[16];
     snprintf(host_end, sizeof host_end, "bh%da", (int)getpid() % 100000);
     snprintf(peer_end, sizeof peer_end, "bh%db", (int)getpid() % 100000);
 
-    int status = 125, netns = -1, peer = -1;
+    int status = NSRUN_EXIT_SETUP_FAILED, netns = -1, peer = -1;
     struct nsrun_launch *l = NULL;
     struct nsrun_child *c = NULL;
 
@@ -59,12 +57,11 @@ int main(int argc, char **argv)
     }
     TRY(nsrun_launch_rootfs(l, rootfs));
     TRY(nsrun_launch_ns_join(l, netns));
-    TRY(nsrun_launch_boot(l, boot));
-    TRY(nsrun_launch_shutdown(l, shutdown));
+    TRY(nsrun_launch_rcs(l)); /* /etc/rcS S boot before, /etc/rcS K shutdown after */
     TRY(nsrun_launch_interactive(l, isatty(0)));
     if (!(c = nsrun_launch_spawn(l))) {
         fprintf(stderr, "boot %s: %s\n", rootfs, nsrun_last_error());
-        status = errno == ENOENT ? 127 : 125;
+        status = errno == ENOENT ? NSRUN_EXIT_NOT_FOUND : NSRUN_EXIT_SETUP_FAILED;
         goto out;
     }
     TRY(nsrun_child_wait(c, -1, &status)); /* the init runs the shutdown script at the end */

@@ -12,11 +12,11 @@ from typing import Any, Dict, IO, Iterable, List, Mapping, Optional, Sequence, T
 
 from nsrun._errors import InvalidArgumentError
 from nsrun._kind import Kind
-from nsrun._nsrun import Namespace, _spawn
+from nsrun._nsrun import STDIO_INHERIT, STDIO_NULL, STDIO_PIPE, Namespace, _spawn
 
-PIPE = subprocess.PIPE
-DEVNULL = subprocess.DEVNULL
-_INHERIT = -10
+# Core's stdio codes (nsrun::Stdio::from_code), which are subprocess.PIPE and subprocess.DEVNULL.
+PIPE = STDIO_PIPE
+DEVNULL = STDIO_NULL
 
 __all__ = ["DEVNULL", "PIPE", "ExecProcess", "Process", "run", "spawn"]
 
@@ -102,7 +102,7 @@ def _text_codec(encoding: Optional[str], errors: Optional[str]) -> None:
 
 def _stdio(v, name) -> int:
     if v is None:
-        return _INHERIT
+        return STDIO_INHERIT
     if v in (PIPE, DEVNULL):
         return v
     if isinstance(v, int) and v >= 0:
@@ -113,11 +113,10 @@ def _stdio(v, name) -> int:
 
 
 def _ns_setting(v: Any) -> Any:
-    """"new", "inherit" (also None), a Namespace, or a path to join (as str or bytes)."""
+    """"new", "inherit" (also None), a Namespace, or a path to join (str, bytes, os.PathLike; for
+    "net" a str is a netns name or path, core's rule)."""
     if v is None:
         return "inherit"
-    if isinstance(v, os.PathLike):
-        return os.fspath(v)
     return v
 
 

@@ -11,6 +11,14 @@ _KindArg = Union[Kind, str]
 
 __version__: str
 NETNS_RUN_DIR: str
+STDIO_INHERIT: int
+STDIO_PIPE: int
+STDIO_NULL: int
+EXIT_SETUP_FAILED: int
+EXIT_CANNOT_RUN: int
+EXIT_NOT_FOUND: int
+RCS_BOOT: List[str]
+RCS_SHUTDOWN: List[str]
 
 class NsId:
     """The identity of a namespace: (dev, ino) of its nsfs inode."""
@@ -220,3 +228,4 @@ class _ExecChild:
 
 def _lab_up(name: Optional[str], json: Optional[str] = None, path: Optional[str] = None, base: Optional[str] = None) -> _Lab: ...
 def _lab_check(name: Optional[str], json: Optional[str] = None, path: Optional[str] = None, base: Optional[str] = None) -> None: ...
+def rcs_commands(rootfs: _Path) -> Optional[Tuple[List[str], List[str]]]: ...

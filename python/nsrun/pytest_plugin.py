@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, List, Optional, Tuple
 import pytest
 
 import nsrun
+from nsrun import _nsrun
 
 _seq = itertools.count()
 
@@ -71,9 +72,10 @@ def nsrun_boot() -> Iterator[Callable[..., nsrun.Process]]:
     booted: List[nsrun.Process] = []
 
     def boot(rootfs: str, cmd: Optional[List[str]] = None, **options: Any) -> nsrun.Process:
-        if os.path.exists(os.path.join(rootfs, "etc", "rcS")):
-            options.setdefault("boot", ["/etc/rcS", "S", "boot"])
-            options.setdefault("shutdown", ["/etc/rcS", "K", "shutdown"])
+        rcs = _nsrun.rcs_commands(rootfs)  # core's rcS convention, when the rootfs has /etc/rcS
+        if rcs is not None:
+            options.setdefault("boot", rcs[0])
+            options.setdefault("shutdown", rcs[1])
         p = nsrun.spawn(cmd or ["/bin/sh", "-c", "while :; do sleep 1; done"], rootfs=rootfs, **options)
         booted.append(p)
         return p

@@ -220,7 +220,7 @@ pub struct SpawnOptions<'py> {
     uid_map: Vec<(u32, u32, u32)>,
     gid_map: Vec<(u32, u32, u32)>,
     map_root_user: bool,
-    /// INHERIT (-10), PIPE (-1), DEVNULL (-3) or a descriptor.
+    /// Core's stdio codes (`nsrun::Stdio::from_code`) or a descriptor.
     stdin: i32,
     stdout: i32,
     stderr: i32,
@@ -238,7 +238,8 @@ pub struct SpawnOptions<'py> {
     start_timeout: Option<f64>,
 }
 
-/// A namespace setting: "new", "inherit", a Namespace, or a path to join.
+/// A namespace setting: "new", "inherit", a Namespace, or a path to join; for the network
+/// namespace a str is core's "netns name or path" (`nsrun::netns::resolve`).
 fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<NsMode> {
     if let Ok(ns) = v.cast::<PyNamespace>() {
         return clone_handle(py, ns, Some(kind)).map(NsMode::Join);
@@ -247,6 +248,11 @@ fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<NsMode>
         match s.as_str() {
             "new" => return Ok(NsMode::New),
             "inherit" => return Ok(NsMode::Inherit),
+            name_or_path if kind == Kind::Net => {
+                return nsrun::netns::resolve(name_or_path)
+                    .or_raise(py)
+                    .map(NsMode::Join)
+            }
             _ => {}
         }
     }
@@ -265,21 +271,20 @@ fn ns_mode(py: Python<'_>, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<NsMode>
         .map(NsMode::Join)
 }
 
-/// INHERIT (-10), subprocess.PIPE (-1), subprocess.DEVNULL (-3) or a descriptor (duplicated).
+/// Core's stdio code (`STDIO_INHERIT`, `STDIO_PIPE` = subprocess.PIPE, `STDIO_NULL` =
+/// subprocess.DEVNULL) or a descriptor (duplicated).
 fn stdio(py: Python<'_>, v: i32) -> PyResult<Stdio> {
-    match v {
-        -10 => Ok(Stdio::Inherit),
-        -1 => Ok(Stdio::Piped),
-        -3 => Ok(Stdio::Null),
-        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).or_raise(py),
-        other => Err(invalid(
-            py,
-            "stdio",
-            other.to_string(),
-            "must be None, PIPE, DEVNULL or a file descriptor",
-        )),
-    }
+    Stdio::from_code(v).or_raise(py)
 }
+
+/// Core's rcS convention for `rootfs`: (boot, shutdown) when it has /etc/rcS, else None.
+#[pyfunction]
+pub fn rcs_commands(py: Python<'_>, rootfs: &Bound<'_, PyAny>) -> PyResult<Option<RcsCommands>> {
+    let rootfs = path_arg(py, "rootfs", rootfs)?;
+    Ok(nsrun::launch::rcs_commands(&rootfs))
+}
+
+type RcsCommands = (Vec<std::ffi::OsString>, Vec<std::ffi::OsString>);
 
 fn id_maps(v: Vec<(u32, u32, u32)>) -> Vec<IdMap> {
     v.into_iter()

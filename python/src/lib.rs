@@ -19,6 +19,15 @@ mod sysctl;
 fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("NETNS_RUN_DIR", nsrun::netns::RUN_DIR)?;
+    // Core's conventions, which nsrun/*.py take from here and restate nowhere.
+    m.add("STDIO_INHERIT", nsrun::Stdio::INHERIT)?;
+    m.add("STDIO_PIPE", nsrun::Stdio::PIPE)?;
+    m.add("STDIO_NULL", nsrun::Stdio::NULL)?;
+    m.add("EXIT_SETUP_FAILED", nsrun::launch::exit::SETUP_FAILED)?;
+    m.add("EXIT_CANNOT_RUN", nsrun::launch::exit::CANNOT_RUN)?;
+    m.add("EXIT_NOT_FOUND", nsrun::launch::exit::NOT_FOUND)?;
+    m.add("RCS_BOOT", nsrun::launch::RCS_BOOT.to_vec())?;
+    m.add("RCS_SHUTDOWN", nsrun::launch::RCS_SHUTDOWN.to_vec())?;
     m.add_class::<namespace::PyNamespace>()?;
     m.add_class::<namespace::PyNsId>()?;
     m.add_class::<namespace::PyEnter>()?;
@@ -42,6 +51,7 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(netns::netns_list, m)?,
         wrap_pyfunction!(netns::netns_path, m)?,
         wrap_pyfunction!(launch::_spawn, m)?,
+        wrap_pyfunction!(launch::rcs_commands, m)?,
         wrap_pyfunction!(link::link_list, m)?,
         wrap_pyfunction!(link::link_move, m)?,
         wrap_pyfunction!(link::link_veth, m)?,

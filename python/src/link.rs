@@ -67,8 +67,8 @@ impl PyInterface {
     }
 }
 
-/// A network namespace argument: None (the calling thread's), a Namespace, a path, or the name
-/// of a netns in /run/netns (a string without '/').
+/// A network namespace argument: None (the calling thread's), a Namespace, a str (core's
+/// "netns name or path", `nsrun::netns::resolve`), or bytes / os.PathLike (a path).
 pub(crate) fn net_target(
     py: Python<'_>,
     obj: Option<&Bound<'_, PyAny>>,
@@ -80,9 +80,7 @@ pub(crate) fn net_target(
         return clone_handle(py, ns, None).map(Some);
     }
     if let Ok(s) = obj.extract::<String>() {
-        if !s.contains('/') {
-            return nsrun::netns::open(&s).or_raise(py).map(Some);
-        }
+        return nsrun::netns::resolve(&s).or_raise(py).map(Some);
     }
     let path = path_arg(py, "ns", obj)?;
     Namespace::open(&path, None).or_raise(py).map(Some)

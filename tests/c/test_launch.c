@@ -76,12 +76,11 @@ static void test_stop_boot_shutdown_and_namespaces(void)
 {
     const char *argv[] = {"/bin/sh", "-c", "sleep 1000", NULL};
     const char *boot[] = {"/etc/rcS", "S", "boot", NULL};
-    const char *shutdown[] = {"/etc/rcS", "K", "shutdown", NULL};
     struct nsrun_launch *l = nsrun_launch_new(argv);
     nsrun_launch_rootfs(l, rootfs);
     CHECK(nsrun_launch_ns_new(l, NSRUN_NET) == 0);
     CHECK(nsrun_launch_boot(l, boot) == 0);
-    CHECK(nsrun_launch_shutdown(l, shutdown) == 0);
+    CHECK(nsrun_launch_rcs(l) == 0); /* keeps that boot, adds nsrun's /etc/rcS K shutdown */
     CHECK(nsrun_launch_stdio(l, NSRUN_STDIO_NULL, NSRUN_STDIO_PIPE, NSRUN_STDIO_INHERIT) == 0);
     struct nsrun_child *c = nsrun_launch_spawn(l);
     CHECK(c != NULL);

@@ -165,6 +165,13 @@ static void test_netns(void)
     CHECK(system(cmd) == 0);
     int opened = nsrun_netns_open(name);
     CHECK(nsrun_ns_same(fd, opened) == 1);
+    char path[128];
+    snprintf(path, sizeof path, "/run/netns/%s", name);
+    int by_name = nsrun_netns_resolve(name), by_path = nsrun_netns_resolve(path);
+    CHECK(nsrun_ns_same(fd, by_name) == 1 && nsrun_ns_same(fd, by_path) == 1);
+    close(by_name);
+    close(by_path);
+    CHECK_FAILS(nsrun_netns_resolve("/proc/self/ns/uts"), EINVAL, "uts");
     CHECK_FAILS(nsrun_netns_add(name), EEXIST, "already holds");
     CHECK(nsrun_netns_delete(name) == 0);
     CHECK(system(cmd) != 0);

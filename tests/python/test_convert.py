@@ -18,7 +18,7 @@ def test_argv_takes_sequences_of_paths_and_refuses_strings_and_empty():
 
 
 def test_stdio_maps_none_pipe_devnull_fds_and_files(tmp_path):
-    assert L._stdio(None, "stdin") == L._INHERIT
+    assert L._stdio(None, "stdin") == nsrun._nsrun.STDIO_INHERIT
     assert L._stdio(nsrun.PIPE, "stdin") == nsrun.PIPE
     assert L._stdio(nsrun.DEVNULL, "stdin") == nsrun.DEVNULL
     assert L._stdio(7, "stdin") == 7
@@ -31,7 +31,8 @@ def test_stdio_maps_none_pipe_devnull_fds_and_files(tmp_path):
 
 def test_namespaces_pass_only_the_callers_settings_normalised():
     got = dict(L._namespaces({Kind.NET: "new", "uts": None, "ipc": pathlib.Path("/p"), "pid": "inherit"}))
-    assert got == {"pid": "inherit", "uts": "inherit", "ipc": "/p", "net": "new"}
+    # an os.PathLike stays one (always a path); a str for "net" is core's netns name or path
+    assert got == {"pid": "inherit", "uts": "inherit", "ipc": pathlib.Path("/p"), "net": "new"}
     assert dict(L._namespaces(None)) == {}  # the defaults are core's
     with pytest.raises(InvalidArgumentError, match="not a namespace kind"):
         L._namespaces({"bogus": "new"})

@@ -17,7 +17,7 @@ def _stub_names():
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             top.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if node.target.id in ("__version__", "NETNS_RUN_DIR"):
+            if node.target.id == "__version__" or node.target.id.isupper():
                 top.add(node.target.id)
         if isinstance(node, ast.ClassDef):
             classes[node.name] = {

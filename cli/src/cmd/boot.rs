@@ -10,7 +10,7 @@ use crate::args::BootArgs;
 use crate::exit::{fail, CommandError, Res};
 use crate::supervise::supervise;
 
-fn sh(cmd: &str) -> Vec<String> {
+fn sh(cmd: &str) -> Vec<OsString> {
     vec!["/bin/sh".into(), "-c".into(), cmd.into()]
 }
 
@@ -31,20 +31,17 @@ fn parse_bind(spec: &str) -> Res<(&str, &str, bool)> {
     }
 }
 
-/// The boot and shutdown commands: given ones run with /bin/sh -c; otherwise /etc/rcS S boot
-/// and /etc/rcS K shutdown when the rootfs has /etc/rcS.
-fn boot_commands(a: &BootArgs, rootfs: &Path) -> (Option<Vec<String>>, Option<Vec<String>>) {
-    let has_rcs = rootfs.join("etc/rcS").exists();
-    let rcs = |args: [&str; 3]| has_rcs.then(|| args.map(String::from).to_vec());
+/// The boot and shutdown commands: given ones run with /bin/sh -c; the others are core's rcS
+/// convention (`nsrun::launch::rcs_commands`) when the rootfs has /etc/rcS.
+type Commands = (Option<Vec<OsString>>, Option<Vec<OsString>>);
+fn boot_commands(a: &BootArgs, rootfs: &Path) -> Commands {
+    let (rcs_boot, rcs_shutdown) = match nsrun::launch::rcs_commands(rootfs) {
+        Some((b, s)) => (Some(b), Some(s)),
+        None => (None, None),
+    };
     (
-        a.boot
-            .as_deref()
-            .map(sh)
-            .or_else(|| rcs(["/etc/rcS", "S", "boot"])),
-        a.shutdown
-            .as_deref()
-            .map(sh)
-            .or_else(|| rcs(["/etc/rcS", "K", "shutdown"])),
+        a.boot.as_deref().map(sh).or(rcs_boot),
+        a.shutdown.as_deref().map(sh).or(rcs_shutdown),
     )
 }
 
@@ -82,7 +79,8 @@ pub fn boot(a: BootArgs) -> Res<u8> {
         let path = nsrun::netns::path(name)?;
         if path.exists() {
             return Err(fail(format!(
-                "--net-new {name}: /run/netns/{name} already exists; use --net {name} to join it"
+                "--net-new {name}: {} already exists; use --net {name} to join it",
+                path.display()
             )));
         }
         l.namespace(Kind::Net, NsMode::Join(nsrun::netns::add(name)?));
@@ -135,8 +133,13 @@ mod tests {
         std::fs::create_dir_all(with_rcs.join("etc")).unwrap();
         std::fs::write(with_rcs.join("etc/rcS"), "").unwrap();
         let (b, s) = boot_commands(&args(&["--shutdown", "halt"]), &with_rcs);
+        let (_, rcs_s) = boot_commands(&args(&[]), &with_rcs);
+        assert_eq!(
+            rcs_s.unwrap(),
+            nsrun::launch::RCS_SHUTDOWN.map(OsString::from)
+        );
         std::fs::remove_dir_all(&with_rcs).unwrap();
-        assert_eq!(b.unwrap(), ["/etc/rcS", "S", "boot"]);
+        assert_eq!(b.unwrap(), nsrun::launch::RCS_BOOT.map(OsString::from));
         assert_eq!(s, Some(sh("halt")));
     }
 }

@@ -4,7 +4,7 @@ use clap::Subcommand;
 
 use super::{net_arg, net_target};
 use crate::args::LinkCmd;
-use crate::exit::{CommandError, Res};
+use crate::exit::{fail, Res};
 
 /// The `nsrun link` subcommands for routes beyond `route` (add), bridges and VLANs.
 #[derive(Subcommand)]
@@ -119,9 +119,10 @@ fn table_arg(t: &str) -> Res<u32> {
         "main" => Ok(nsrun::link::TABLE_MAIN),
         "local" => Ok(nsrun::link::TABLE_LOCAL),
         "all" => Ok(nsrun::link::TABLE_ALL),
-        n => n.parse().map_err(|_| CommandError {
-            message: format!("routes: table {n:?} is not main, local, all or a number"),
-            code: 125,
+        n => n.parse().map_err(|_| {
+            fail(format!(
+                "routes: table {n:?} is not main, local, all or a number"
+            ))
         }),
     }
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::net_arg;
-use crate::exit::{CommandError, Res};
+use crate::exit::{fail, Res};
 
 #[derive(Args)]
 pub struct SysctlArgs {
@@ -30,10 +30,7 @@ pub fn sysctl(a: SysctlArgs) -> Res<u8> {
             None => (setting.as_str(), None),
         };
         if key.is_empty() {
-            return Err(CommandError {
-                message: format!("sysctl: {setting:?} has no key"),
-                code: 125,
-            });
+            return Err(fail(format!("sysctl: {setting:?} has no key")));
         }
         let shown = match value {
             Some(v) => {

@@ -20,6 +20,7 @@
 //! With `init(false)` and no boot command, the launch child execs the program directly.
 
 mod child;
+mod defaults;
 mod handle;
 mod idmap;
 mod image;
@@ -37,6 +38,7 @@ use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+pub use defaults::{exit, rcs_commands, RCS_BOOT, RCS_SHUTDOWN};
 pub use handle::Child;
 pub use options::{BindMount, IdMap, Launch, NsMode, Stdio};
 pub use session::{exec_target, ExecChild, ExecCommand};
