@@ -13,7 +13,7 @@ import subprocess
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from nsrun._errors import InvalidArgumentError
-from nsrun._launch import Process, _argv, _stdio, _INHERIT
+from nsrun._launch import Process, _argv, _stdio
 from nsrun._nsrun import _lab_check, _lab_up
 
 __all__ = ["Lab", "Node"]

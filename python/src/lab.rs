@@ -48,20 +48,9 @@ impl PyLab {
     }
 }
 
-/// INHERIT (-10), subprocess.PIPE (-1), subprocess.DEVNULL (-3) or a descriptor (duplicated).
+/// Core's stdio codes (`nsrun::Stdio::from_code`: inherit, PIPE, DEVNULL) or a descriptor.
 fn stdio(py: Python<'_>, v: i32) -> PyResult<Stdio> {
-    match v {
-        -10 => Ok(Stdio::Inherit),
-        -1 => Ok(Stdio::Piped),
-        -3 => Ok(Stdio::Null),
-        fd if fd >= 0 => Stdio::from_raw_fd_dup(fd).or_raise(py),
-        other => Err(invalid(
-            py,
-            "stdio",
-            other.to_string(),
-            "must be None, PIPE, DEVNULL or a file descriptor",
-        )),
-    }
+    Stdio::from_code(v).or_raise(py)
 }
 
 /// Brings a lab up from its topology as JSON (a dict, serialised by `nsrun/_lab.py`) or from a
