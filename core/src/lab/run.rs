@@ -186,10 +186,13 @@ fn trace(what: &str, t0: std::time::Instant) {
 }
 
 fn memfd(name: &str) -> Result<OwnedFd> {
-    let c = std::ffi::CString::new(format!("nsrun-lab-{name}")).expect("validated name");
-    // SAFETY: memfd_create with a NUL-terminated name; returns a new descriptor or -1.
-    let fd = unsafe { libc::memfd_create(c.as_ptr(), libc::MFD_CLOEXEC) };
-    let fd = Errno::result(fd).ctx_nopath("lab: memfd_create")?;
+    let c = std::ffi::CString::new(format!("nsrun-lab-{name}"))
+        .map_err(|_| Error::invalid("lab", "node name", name.to_owned(), "contains a NUL byte"))?;
+    // SAFETY: memfd_create(2) with a NUL-terminated name; returns a new descriptor or -1. The
+    // raw system call, not glibc's 2.27 wrapper: the manylinux2014 wheel needs nothing newer
+    // than glibc 2.17.
+    let fd = unsafe { libc::syscall(libc::SYS_memfd_create, c.as_ptr(), libc::MFD_CLOEXEC) };
+    let fd = Errno::result(fd as libc::c_int).ctx_nopath("lab: memfd_create")?;
     // SAFETY: just created, owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
