@@ -13,6 +13,11 @@ BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DATADIR   ?= $(PREFIX)/share
+MANDIR    ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+FISHCOMPDIR ?= $(DATADIR)/fish/vendor_completions.d
 VENV      := $(CURDIR)/.venv
 PY        := $(VENV)/bin/python
 CARGO     ?= cargo
@@ -153,14 +158,16 @@ bench: deps python rootfs
 ## the nsrun command, libnsrun.so.0 (+ the libnsrun.so link), libnsrun.a, nsrun.h, nsrun.pc and
 ## nsrun-static.pc. `make uninstall` with the same variables removes exactly these files.
 INSTALLED = $(BINDIR)/nsrun $(LIBDIR)/libnsrun.so.0 $(LIBDIR)/libnsrun.so $(LIBDIR)/libnsrun.a \
-	    $(INCLUDEDIR)/nsrun.h $(PKGCONFIGDIR)/nsrun.pc $(PKGCONFIGDIR)/nsrun-static.pc
+	    $(INCLUDEDIR)/nsrun.h $(PKGCONFIGDIR)/nsrun.pc $(PKGCONFIGDIR)/nsrun-static.pc \
+	    $(MANDIR)/man1/nsrun.1 $(MANDIR)/man1/nsrun-*.1 $(BASHCOMPDIR)/nsrun $(ZSHCOMPDIR)/_nsrun \
+	    $(FISHCOMPDIR)/nsrun.fish
 # Paths in the .pc files: relative to ${prefix} where they are under it (pkg-config --define-prefix).
 pc_path = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))|' \
 	  -e 's|@INCLUDEDIR@|$(call pc_path,$(INCLUDEDIR))|' -e 's|@VERSION@|$(VERSION)|' \
 	  -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|'
 
-install: cargo-build
+install: cargo-build man
 	@$(MAKE) --no-print-directory install-files
 
 install-files:
@@ -172,6 +179,11 @@ install-files:
 	install -m 0644 include/nsrun.h $(DESTDIR)$(INCLUDEDIR)/nsrun.h
 	$(PC_SED) capi/nsrun.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun.pc
 	$(PC_SED) capi/nsrun-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun-static.pc
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 $(SHARE)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(SHARE)/bash-completion/completions/nsrun $(DESTDIR)$(BASHCOMPDIR)/nsrun
+	install -m 0644 $(SHARE)/zsh/site-functions/_nsrun $(DESTDIR)$(ZSHCOMPDIR)/_nsrun
+	install -m 0644 $(SHARE)/fish/vendor_completions.d/nsrun.fish $(DESTDIR)$(FISHCOMPDIR)/nsrun.fish
 
 ## uninstall: removes the files `make install` put there (directories stay, as with automake)
 uninstall:

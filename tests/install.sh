@@ -15,13 +15,12 @@ fail() { echo "install.sh: $*" >&2; exit 1; }
 mk install "${vars[@]}" >/dev/null
 mk install "${vars[@]}" >/dev/null   # a second install over the first is fine
 
-expected="bin/nsrun
-include/nsrun.h
-lib64/libnsrun.a
-lib64/libnsrun.so
-lib64/libnsrun.so.0
-lib64/pkgconfig/nsrun-static.pc
-lib64/pkgconfig/nsrun.pc"
+# The man pages (one per command, from the CLI's clap definition) and the completions too.
+expected=$( (printf '%s\n' bin/nsrun include/nsrun.h lib64/libnsrun.a lib64/libnsrun.so lib64/libnsrun.so.0 \
+    lib64/pkgconfig/nsrun-static.pc lib64/pkgconfig/nsrun.pc share/bash-completion/completions/nsrun \
+    share/zsh/site-functions/_nsrun share/fish/vendor_completions.d/nsrun.fish
+    (cd "$root/build/share/man/man1" && ls) | sed 's|^|share/man/man1/|') | sort)
+[[ $(wc -l <<<"$expected") -gt 20 ]] || fail "man pages were not generated"
 got=$(cd "$dest$prefix" && find . ! -type d | sed 's|^\./||' | sort)
 [[ $got == "$expected" ]] || fail "installed files differ:"$'\n'"$got"
 [[ $(find "$dest" -mindepth 1 -maxdepth 1) == "$dest/opt" ]] || fail "files outside PREFIX"
@@ -41,7 +40,11 @@ v=$("$p/bin/nsrun" --version)
 [[ $v == "nsrun $(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)" ]] || fail "nsrun --version: $v"
 echo "installed nsrun --version: $v"
 
-# Uninstall removes the seven files, not a neighbour's.
+MANPATH= man -w -M "$p/share/man" nsrun-netns >/dev/null || fail "man: nsrun-netns page not found in the installed tree"
+bash -c "source '$p/share/bash-completion/completions/nsrun'" || fail "bash completion does not load"
+echo "installed man pages: $(ls "$p/share/man/man1" | wc -l), completions for bash, zsh and fish"
+
+# Uninstall removes the installed files, not a neighbour's.
 touch "$p/lib64/libother.so.1" "$p/include/other.h"
 mk uninstall "${vars[@]}"
 got=$(cd "$dest$prefix" && find . ! -type d | sed 's|^\./||' | sort)
