@@ -35,7 +35,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
 .PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
-	install install-files uninstall test-install publish-check wheel wheel-check clean rootfs man doc
+	install install-files install-share uninstall test-install publish-check wheel wheel-check clean rootfs man doc
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
 deps:
@@ -168,7 +168,7 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_path,$(LIBDIR))
 	  -e 's|@PRIVATE_LIBS@|$(PRIVATE_LIBS)|'
 
 install: cargo-build man
-	@$(MAKE) --no-print-directory install-files
+	@$(MAKE) --no-print-directory install-files install-share
 
 install-files:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
@@ -179,6 +179,10 @@ install-files:
 	install -m 0644 include/nsrun.h $(DESTDIR)$(INCLUDEDIR)/nsrun.h
 	$(PC_SED) capi/nsrun.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun.pc
 	$(PC_SED) capi/nsrun-static.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nsrun-static.pc
+
+# The man pages and completions `make man` generated under build/share (which is also where the
+# staged tree keeps them, so `stage` does not run this).
+install-share:
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 0644 $(SHARE)/man/man1/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(SHARE)/bash-completion/completions/nsrun $(DESTDIR)$(BASHCOMPDIR)/nsrun
