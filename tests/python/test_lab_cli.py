@@ -113,11 +113,12 @@ def test_sigkill_of_the_supervisor_while_running(nsrun_bin, lab_name, tmp_path):
     os.kill(sup, signal.SIGKILL)
     gone(pids + [sup], inos)
     assert host_links() == before
+    # Listed as not running, or already removed by a `lab clean` running at the same time (the
+    # other pytest worker's, or another copy of the suite's: clean removes every dead lab).
     rows = json.loads(cli(nsrun_bin, "lab", "ls", "--json").stdout)
-    assert not next(r for r in rows if r["name"] == lab_name)["running"]
+    assert not any(r["running"] for r in rows if r["name"] == lab_name)
     assert cli(nsrun_bin, "lab", "exec", lab_name, "r1", "--", "true").returncode == 125
-    r = cli(nsrun_bin, "lab", "clean")
-    assert f"removed {lab_name}" in r.stdout
+    assert cli(nsrun_bin, "lab", "clean").returncode == 0
     assert not os.path.exists(f"{RUN}/{lab_name}")
 
 
@@ -140,7 +141,9 @@ def test_sigkill_of_the_supervisor_during_up(nsrun_bin, lab_name, tmp_path):
     assert up.returncode == 125 and "supervisor died" in err
     gone(procs + [sup], inos)
     assert host_links() == before
-    assert f"removed {lab_name}" in cli(nsrun_bin, "lab", "clean").stdout
+    # Removed by this clean, or by one running at the same time in another worker or run.
+    assert cli(nsrun_bin, "lab", "clean").returncode == 0
+    assert not os.path.exists(f"{RUN}/{lab_name}")
 
 
 def test_sigkill_of_the_supervisor_during_down(nsrun_bin, lab_name, tmp_path):
