@@ -722,6 +722,23 @@ fn store_status(status: *mut c_int, s: nsrun::ExitStatus) {
     }
 }
 
+/// The `*_wait` convention of the child and exec handles: a `timeout_ms` of -1 (any negative)
+/// waits forever; the result is 1 with `*status` stored once it has ended, 0 on timeout.
+fn wait_with_timeout(
+    timeout_ms: c_int,
+    status: *mut c_int,
+    wait: impl FnOnce(Option<Duration>) -> Result<Option<nsrun::ExitStatus>, Failure>,
+) -> Result<c_int, Failure> {
+    let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
+    Ok(match wait(timeout)? {
+        Some(s) => {
+            store_status(status, s);
+            1
+        }
+        None => 0,
+    })
+}
+
 /// Waits for the program, at most `timeout_ms` (-1: forever). Returns 1 when it has ended
 /// (`*status`, if not NULL, gets its exit code, or minus the signal that killed the init),
 /// 0 on timeout, -1 on error.
@@ -739,14 +756,9 @@ pub unsafe extern "C" fn nsrun_child_wait(
     status: *mut c_int,
 ) -> c_int {
     boundary(|| {
-        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
-        match with_child(c, "nsrun_child_wait", |c| Ok(c.wait(timeout)?))? {
-            Some(s) => {
-                store_status(status, s);
-                Ok(1)
-            }
-            None => Ok(0),
-        }
+        wait_with_timeout(timeout_ms, status, |t| {
+            with_child(c, "nsrun_child_wait", |c| Ok(c.wait(t)?))
+        })
     })
 }
 
@@ -1014,14 +1026,9 @@ pub unsafe extern "C" fn nsrun_exec_wait(
     status: *mut c_int,
 ) -> c_int {
     boundary(|| {
-        let timeout = (timeout_ms >= 0).then(|| Duration::from_millis(timeout_ms as u64));
-        match with_exec(e, "nsrun_exec_wait", |e| Ok(e.wait(timeout)?))? {
-            Some(s) => {
-                store_status(status, s);
-                Ok(1)
-            }
-            None => Ok(0),
-        }
+        wait_with_timeout(timeout_ms, status, |t| {
+            with_exec(e, "nsrun_exec_wait", |e| Ok(e.wait(t)?))
+        })
     })
 }
 

@@ -134,6 +134,64 @@ pub(crate) fn wait_pid(pid: libc::pid_t) -> Option<libc::c_int> {
     }
 }
 
+/// Waits until `fd` is readable (poll(2), POLLIN), at most until `deadline` (forever if None;
+/// a deadline already past only looks). `Ok(false)` once the deadline has passed; EINTR retries.
+pub(crate) fn poll_readable(
+    fd: BorrowedFd<'_>,
+    deadline: Option<std::time::Instant>,
+    op: &'static str,
+) -> Result<bool> {
+    loop {
+        let ms = match deadline {
+            None => -1,
+            Some(d) => d
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+        };
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: poll on one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r > 0 {
+            return Ok(true);
+        }
+        if r == 0 && ms >= 0 {
+            return Ok(false);
+        }
+        if r < 0 && Errno::last() != Errno::EINTR {
+            return Err(crate::Error::sys_nopath(op, Errno::last()));
+        }
+    }
+}
+
+/// mount_setattr(2) with AT_RECURSIVE on the mount tree whose root `fd` is (attached or
+/// detached): sets the `set` attributes and clears `clear` (libc's `MOUNT_ATTR_*`), idmapping
+/// through `userns_fd` unless it is -1. Returns 0, or -1 with errno set, like the system call;
+/// async-signal-safe (the launch child uses it between clone and exec).
+pub(crate) fn mount_setattr_tree(fd: RawFd, set: u64, clear: u64, userns_fd: RawFd) -> libc::c_int {
+    let attr = libc::mount_attr {
+        attr_set: set,
+        attr_clr: clear,
+        propagation: 0,
+        userns_fd: if userns_fd < 0 { 0 } else { userns_fd as u64 },
+    };
+    // SAFETY: mount_setattr is a plain system call; `attr` and the empty path outlive it.
+    unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH | libc::AT_RECURSIVE,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        ) as libc::c_int
+    }
+}
+
 /// Blocks signals for the calling thread until dropped, then restores the thread's previous
 /// mask (`pthread_sigmask(3)`). Used around tcsetpgrp (SIGTTOU) and around the launch's clone
 /// (every signal, so the child starts with none delivered to the caller's handlers).

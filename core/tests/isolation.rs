@@ -1,18 +1,14 @@
 //! The default isolation and the rootfs checks, from Rust, against the real kernel (root; the
 //! busybox fixture rootfs from `make rootfs`). Every test works on its own throwaway copies.
 
-use std::io::Read;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nsrun::{Error, ExitStatus, Launch, Stage, Stdio};
 
-fn fixture() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rootfs");
-    assert!(p.join(".stamp").exists(), "run `make rootfs` first");
-    p
-}
+mod common;
+use common::{output, rootfs as fixture};
 
 /// A directory removed (with anything mounted below it detached first) when dropped.
 struct Scratch(PathBuf);
@@ -45,16 +41,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn output(l: &mut Launch) -> (String, ExitStatus) {
-    l.stdout(Stdio::Piped).stdin(Stdio::Null);
-    let mut child = l.spawn().unwrap();
-    let mut out = String::new();
-    std::fs::File::from(child.stdout.take().unwrap())
-        .read_to_string(&mut out)
-        .unwrap();
-    (out, child.wait(None).unwrap().unwrap())
 }
 
 fn sh(script: &str) -> Launch {

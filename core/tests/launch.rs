@@ -8,28 +8,8 @@ use std::time::Duration;
 use nsrun::launch::ExecCommand;
 use nsrun::{Error, ExitStatus, Kind, Launch, Namespace, NsMode, Stage, Stdio};
 
-/// The fixture rootfs, built once by `make rootfs` before any suite: the tests only read it
-/// (building it here would race with the other tests of this binary, which run in parallel).
-fn rootfs() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rootfs");
-    assert!(
-        p.join(".stamp").exists(),
-        "{} is missing: run `make rootfs` (tests/fixtures/make_rootfs.sh) first",
-        p.display()
-    );
-    p
-}
-
-fn output(l: &mut Launch) -> (String, ExitStatus) {
-    l.stdout(Stdio::Piped).stdin(Stdio::Null);
-    let mut child = l.spawn().unwrap();
-    let mut out = String::new();
-    std::fs::File::from(child.stdout.take().unwrap())
-        .read_to_string(&mut out)
-        .unwrap();
-    let status = child.wait(None).unwrap().unwrap();
-    (out, status)
-}
+mod common;
+use common::{output, rootfs};
 
 #[test]
 fn runs_in_a_rootfs_with_init_as_pid_1() {

@@ -1,22 +1,21 @@
-//! `nsrun.Lab`: the native `_Lab` (a running core [`Lab`]) and `_ExecChild` (a command in a
-//! node, behind `nsrun.Process`). `nsrun/_lab.py` builds the topology dict and the API; this
+//! `nsrun.Lab`: the native `_Lab` (a running core [`Lab`]); a command in a node is the same
+//! `_ExecChild` as one in any launch (behind `nsrun.Process`). `nsrun/_lab.py` builds the topology dict and the API; this
 //! file only converts.
 
 use std::ffi::OsString;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use nsrun::lab::{Lab, Topology};
-use nsrun::launch::{ExecChild, Signaller};
 use nsrun::Stdio;
 
 use crate::errors::{invalid, OrRaise};
 use crate::kind::parse_kind;
+use crate::launch::PyExecChild;
 use crate::namespace::PyNamespace;
 
 /// A running lab.
@@ -202,12 +201,7 @@ impl PyLab {
             })
             .or_raise(py)?
             .ok_or_else(|| stopped(py, &self.name))?;
-        let signaller = child.signaller().or_raise(py)?;
-        Ok(PyExecChild {
-            pid: child.pid(),
-            signaller,
-            child: Mutex::new(child),
-        })
+        PyExecChild::wrap(py, child)
     }
 
     /// Runs the shutdown commands, kills every node; idempotent.
@@ -222,78 +216,5 @@ impl PyLab {
     /// Pidfd of a node's PID 1 (for poll).
     fn pidfd(&self, py: Python<'_>, node: &str) -> PyResult<i32> {
         self.with_node(py, node, |n| Ok(n.as_raw_fd()))
-    }
-}
-
-/// The native side of the `nsrun.Process` that `Lab.popen` returns.
-#[pyclass(module = "nsrun._nsrun", name = "_ExecChild")]
-pub struct PyExecChild {
-    child: Mutex<ExecChild>,
-    signaller: Signaller,
-    pid: i32,
-}
-
-impl PyExecChild {
-    fn lock(&self) -> MutexGuard<'_, ExecChild> {
-        self.child.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-#[pymethods]
-impl PyExecChild {
-    #[getter]
-    fn pid(&self) -> i32 {
-        self.pid
-    }
-
-    #[getter]
-    fn returncode(&self) -> Option<i32> {
-        let child = self.child.try_lock().ok()?;
-        child.status().map(|s| s.returncode())
-    }
-
-    fn take_pipes(&self) -> (i32, i32, i32) {
-        let mut c = self.lock();
-        let take = |f: Option<OwnedFd>| f.map(|f| f.into_raw_fd()).unwrap_or(-1);
-        (
-            take(c.stdin.take()),
-            take(c.stdout.take()),
-            take(c.stderr.take()),
-        )
-    }
-
-    #[pyo3(signature = (timeout = None))]
-    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<i32>> {
-        let timeout = timeout.map(|t| Duration::from_secs_f64(t.max(0.0)));
-        let status = py.detach(|| self.lock().wait(timeout)).or_raise(py)?;
-        Ok(status.map(|s| s.returncode()))
-    }
-
-    fn send_signal(&self, py: Python<'_>, sig: i32) -> PyResult<()> {
-        self.signaller.send_signal(sig).or_raise(py)
-    }
-
-    /// SIGTERM, then SIGKILL after ``timeout`` seconds.
-    fn stop(&self, py: Python<'_>, timeout: f64) -> PyResult<i32> {
-        let grace = Duration::from_secs_f64(timeout.max(0.0));
-        let status = py
-            .detach(|| {
-                let mut c = self.lock();
-                c.send_signal(15)?; // SIGTERM
-                if let Some(s) = c.wait(Some(grace))? {
-                    return Ok(s);
-                }
-                c.kill()?;
-                Ok::<_, nsrun::Error>(c.wait(None)?.expect("no timeout"))
-            })
-            .or_raise(py)?;
-        Ok(status.returncode())
-    }
-
-    fn namespace(&self, py: Python<'_>, kind: &Bound<'_, PyAny>) -> PyResult<PyNamespace> {
-        let kind = parse_kind(py, kind)?;
-        nsrun::Namespace::of_pid(self.pid, kind)
-            .or_raise(py)
-            .map(PyNamespace::wrap)
     }
 }

@@ -142,7 +142,7 @@ pub struct PyExecChild {
 }
 
 impl PyExecChild {
-    fn wrap(py: Python<'_>, child: ExecChild) -> PyResult<PyExecChild> {
+    pub(crate) fn wrap(py: Python<'_>, child: ExecChild) -> PyResult<PyExecChild> {
         let signaller = child.signaller().or_raise(py)?;
         Ok(PyExecChild {
             pid: child.pid(),
@@ -199,6 +199,14 @@ impl PyExecChild {
         let grace = Duration::from_secs_f64(timeout.max(0.0));
         let status = py.detach(|| self.lock().stop(grace)).or_raise(py)?;
         Ok(status.returncode())
+    }
+
+    /// The command's namespace of ``kind`` (those of the launch it runs in).
+    fn namespace(&self, py: Python<'_>, kind: &Bound<'_, PyAny>) -> PyResult<PyNamespace> {
+        let kind = parse_kind(py, kind)?;
+        nsrun::Namespace::of_pid(self.pid, kind)
+            .or_raise(py)
+            .map(PyNamespace::wrap)
     }
 }
 

@@ -37,7 +37,6 @@ fn _nsrun(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<link::PyInterface>()?;
     m.add_class::<link::PyRoute>()?;
     m.add_class::<lab::PyLab>()?;
-    m.add_class::<lab::PyExecChild>()?;
     for f in [
         wrap_pyfunction!(kind::_kind_table, m)?,
         wrap_pyfunction!(cli::cli_main, m)?,

@@ -1,6 +1,6 @@
 //! The handle on a launched program: wait (with timeout), signal, stop, look into, exec into.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
@@ -149,26 +149,9 @@ impl Child {
             return Ok(Some(s));
         }
         if let Some(t) = timeout {
-            let deadline = Instant::now() + t;
-            loop {
-                let left = deadline.saturating_duration_since(Instant::now());
-                let mut pfd = libc::pollfd {
-                    fd: self.pidfd.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                };
-                let ms = left.as_millis().min(i32::MAX as u128) as i32;
-                // SAFETY: poll on one valid pollfd.
-                let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-                if r > 0 {
-                    break;
-                }
-                if r < 0 && Errno::last() != Errno::EINTR {
-                    return Err(Error::sys_nopath("wait: poll pidfd", Errno::last()));
-                }
-                if r == 0 && Instant::now() >= deadline {
-                    return Ok(None);
-                }
+            let deadline = Some(Instant::now() + t);
+            if !sys::poll_readable(self.pidfd.as_fd(), deadline, "wait: poll pidfd")? {
+                return Ok(None);
             }
         }
         let Some(status) = sys::wait_pid(self.pid) else {
@@ -278,13 +261,7 @@ impl Child {
 
     /// The pidfd is readable once the process has exited (reaped or not).
     fn has_exited(&self) -> bool {
-        let mut pfd = libc::pollfd {
-            fd: self.pidfd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll on one valid pollfd, without waiting.
-        unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
+        sys::poll_readable(self.pidfd.as_fd(), Some(Instant::now()), "poll pidfd").unwrap_or(false)
     }
 
     /// An interactive program had the terminal's foreground: take it back.

@@ -26,19 +26,6 @@ pub const HOST_BASE: u32 = 0x6000_0000;
 /// How many ids are mapped.
 pub const COUNT: u32 = 65536;
 
-const OPEN_TREE_CLONE: u32 = 1;
-const OPEN_TREE_CLOEXEC: u32 = libc::O_CLOEXEC as u32;
-const AT_RECURSIVE: u32 = 0x8000;
-const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
-
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
 /// A detached copy of the mount tree at `path` (open_tree(OPEN_TREE_CLONE|AT_RECURSIVE)).
 pub(crate) fn clone_tree(path: &Path) -> Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_bytes())
@@ -49,7 +36,7 @@ pub(crate) fn clone_tree(path: &Path) -> Result<OwnedFd> {
             libc::SYS_open_tree,
             libc::AT_FDCWD,
             c.as_ptr(),
-            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE,
+            libc::OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | libc::AT_RECURSIVE as u32,
         )
     };
     let fd = Errno::result(fd).map_err(|e| Error::sys("launch: open_tree", path, e))?;
@@ -60,23 +47,12 @@ pub(crate) fn clone_tree(path: &Path) -> Result<OwnedFd> {
 /// A detached, idmapped copy of `rootfs` (recursive), mapped through `userns`.
 pub(crate) fn idmapped_tree(rootfs: &Path, userns: &OwnedFd) -> Result<OwnedFd> {
     let tree = clone_tree(rootfs)?;
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_IDMAP,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: userns.as_raw_fd() as u64,
-    };
-    // SAFETY: mount_setattr(2) on our detached tree with a struct of the kernel's layout.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            tree.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH as u32 | AT_RECURSIVE,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
+    let r = crate::sys::mount_setattr_tree(
+        tree.as_raw_fd(),
+        libc::MOUNT_ATTR_IDMAP,
+        0,
+        userns.as_raw_fd(),
+    );
     Errno::result(r).map_err(|e| {
         Error::sys(
             "launch: idmap the rootfs (mount_setattr MOUNT_ATTR_IDMAP; its filesystem must \

@@ -24,6 +24,7 @@ use super::options::Stdio;
 use super::status::{record_error, ExitStatus};
 use super::wire::{self, Record, Request};
 use crate::error::{Context, Error, Result};
+use crate::sys;
 
 /// A command to run inside a running launch, like `std::process::Command`. Unset options take
 /// the launch's: its environment (and PATH), its working directory, its uid/gid. Stdio is
@@ -258,7 +259,7 @@ impl ExecChild {
             return Ok(Some(s));
         }
         let deadline = timeout.map(|t| Instant::now() + t);
-        if !poll_in(self.session.as_fd(), deadline)? {
+        if !sys::poll_readable(self.session.as_fd(), deadline, "exec: poll")? {
             return Ok(None);
         }
         let mut buf = [0u8; 64];
@@ -269,7 +270,7 @@ impl ExecChild {
             // The init is gone: the launch ended, and the command with it (or, without a PID
             // namespace of its own, it is killed now).
             let _ = self.send_signal_raw(libc::SIGKILL);
-            if !poll_in(self.pidfd.as_fd(), deadline)? {
+            if !sys::poll_readable(self.pidfd.as_fd(), deadline, "exec: poll")? {
                 return Ok(None);
             }
             128 + libc::SIGKILL
@@ -328,35 +329,6 @@ impl Drop for ExecChild {
 
 fn tag(buf: &[u8]) -> u32 {
     u32::from_le_bytes(buf[..4].try_into().expect("4 bytes"))
-}
-
-/// Polls `fd` for input until `deadline`; false on timeout.
-fn poll_in(fd: BorrowedFd<'_>, deadline: Option<Instant>) -> Result<bool> {
-    loop {
-        let ms = match deadline {
-            None => -1,
-            Some(d) => d
-                .saturating_duration_since(Instant::now())
-                .as_millis()
-                .min(i32::MAX as u128) as i32,
-        };
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll on one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
-        if r > 0 {
-            return Ok(true);
-        }
-        if r == 0 && ms >= 0 {
-            return Ok(false);
-        }
-        if r < 0 && Errno::last() != Errno::EINTR {
-            return Err(Error::sys_nopath("exec: poll", Errno::last()));
-        }
-    }
 }
 
 /// sendmsg(2) of one message with descriptors (SCM_RIGHTS).

@@ -8,7 +8,7 @@
 //! launcher process died". The clone runs with every signal blocked, so the child starts with
 //! none delivered to handlers that belong to the caller.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, sync_channel, Sender, SyncSender};
 use std::sync::{Mutex, OnceLock};
@@ -201,21 +201,9 @@ pub(crate) fn spawn(
             Some(d) => d.saturating_duration_since(Instant::now()).min(slice),
             None => slice,
         };
-        let mut pfd = libc::pollfd {
-            fd: err_r.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: poll on one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, wait.as_millis() as i32) };
-        if r > 0 {
+        let until = Some(Instant::now() + wait);
+        if sys::poll_readable(err_r.as_fd(), until, "launch: poll child report")? {
             break;
-        }
-        if r < 0 && Errno::last() != Errno::EINTR {
-            return Err(Error::sys_nopath(
-                "launch: poll child report",
-                Errno::last(),
-            ));
         }
         let give_up = if deadline.is_some_and(|d| Instant::now() >= d) {
             Some(Error::Launch {

@@ -38,38 +38,15 @@ fn resolve(root: c_int, rel: &CStr, flags: c_int, mode: u64) -> c_int {
     }
 }
 
-/// `struct mount_attr` of mount_setattr(2).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
-const AT_RECURSIVE: c_int = 0x8000;
-const MOUNT_ATTR_RDONLY: u64 = 0x1;
-
 /// mount_setattr(2) with AT_RECURSIVE: the mount whose root `fd` is, and every mount below it,
 /// become read-only (or read-write); their other flags stay as they are.
 fn set_read_only(fd: c_int, read_only: bool) -> c_int {
-    let attr = MountAttr {
-        attr_set: if read_only { MOUNT_ATTR_RDONLY } else { 0 },
-        attr_clr: if read_only { 0 } else { MOUNT_ATTR_RDONLY },
-        propagation: 0,
-        userns_fd: 0,
+    let (set, clear) = if read_only {
+        (libc::MOUNT_ATTR_RDONLY, 0)
+    } else {
+        (0, libc::MOUNT_ATTR_RDONLY)
     };
-    // SAFETY: mount_setattr is a plain system call; `attr` and the empty path outlive it.
-    unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd,
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH | AT_RECURSIVE,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        ) as c_int
-    }
+    crate::sys::mount_setattr_tree(fd, set, clear, -1)
 }
 
 /// The target, resolved inside the root and checked (see [`Expect`]): an O_PATH descriptor,
