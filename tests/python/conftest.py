@@ -186,6 +186,41 @@ def descendants(pid: int) -> list:
     return out
 
 
+def boot_ticks() -> float:
+    """Now, in clock ticks since boot (the unit of a process's start time in /proc/PID/stat)."""
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")
+
+
+def _started(pid: int):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def leftover_namespaces(inos, since: float) -> list:
+    """Which of the namespaces `inos` (inode numbers) are still held by a process that ran
+    before `since` (see `boot_ticks`) and does not belong to this test run, or by a file.
+
+    The kernel reuses a namespace's inode number as soon as the namespace is freed, so a number
+    alone does not name one: a namespace another test (the other pytest worker, another copy of
+    the suite) creates a moment later may get the same number. What survived from before
+    `since` outside this run's process tree is what a test of "nothing is left" looks for."""
+    inos = {str(i) for i in inos}
+    root = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    this_run = set(descendants(root)) | {root}
+    left = []
+    for info in nsrun.list_namespaces():
+        if str(info.id.ino) not in inos:
+            continue
+        old = [p for p in info.pids if p not in this_run and (_started(p) or since + 1) <= since]
+        if old or info.paths:
+            left.append((str(info), old, info.paths))
+    return left
+
+
 def cmdline(pid: int) -> list:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 import nsrun
-from conftest import unique, wait_until
+from conftest import boot_ticks, leftover_namespaces, unique, wait_until
 
 CHAIN = {
     "nodes": {
@@ -163,6 +163,7 @@ def test_sigkill_of_the_owner_leaves_nothing(stage, tmp_path):
                 wait_until(lambda: [d for d in _descendants(p.pid) if _cmdline(d) == ["sleep", "999"]],
                            what="teardown in progress")
                 pids += _descendants(p.pid)
+        since = boot_ticks()
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
     finally:
@@ -173,12 +174,8 @@ def test_sigkill_of_the_owner_leaves_nothing(stage, tmp_path):
         p.stdin.close()
     wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") and _cmdline(pid) for pid in pids),
                what="every node process to die")
-    try:
-        wait_until(lambda: not (ids & _all_namespace_inodes()), what="the lab's namespaces to go")
-    except BaseException:
-        left = [i for i in nsrun.list_namespaces() if str(i.id.ino) in ids]
-        print("LEFT", left, [(getattr(i, "pids", None), getattr(i, "path", None)) for i in left])
-        raise
+    wait_until(lambda: not leftover_namespaces(ids, since), what="the lab's namespaces to go",
+               detail=lambda: leftover_namespaces(ids, since))
     assert host_links() == before_links
 
 

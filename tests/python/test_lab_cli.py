@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 import nsrun
-from conftest import descendants, cmdline, unique, wait_until
+from conftest import boot_ticks, cmdline, descendants, leftover_namespaces, unique, wait_until
 from test_cli import cli, nsrun_bin  # noqa: F401 (fixture)
 
 RUN = "/run/nsrun/labs"
@@ -53,14 +53,10 @@ def node_pids_and_namespaces(name):
     return st["supervisor"]["pid"], pids, inos
 
 
-def gone(pids, inos):
+def gone(pids, inos, since):
     wait_until(lambda: not any(cmdline(p) for p in pids), what="the lab's processes to die", timeout=60)
-
-    def holders():
-        """Who still holds one of the lab's namespaces (named in the failure, if any)."""
-        return [(str(i), i.pids, i.paths) for i in nsrun.list_namespaces() if i.id.ino in inos]
-
-    wait_until(lambda: not holders(), what="its namespaces to go", timeout=60, detail=holders)
+    wait_until(lambda: not leftover_namespaces(inos, since), what="its namespaces to go", timeout=60,
+               detail=lambda: leftover_namespaces(inos, since))
 
 
 @pytest.fixture
@@ -88,9 +84,10 @@ def test_up_exec_ls_down(nsrun_bin, lab_name, tmp_path):
     again = cli(nsrun_bin, "lab", "up", topology(tmp_path), "--name", lab_name)
     assert again.returncode != 0 and "already running" in again.stderr
     _, pids, inos = node_pids_and_namespaces(lab_name)
+    since = boot_ticks()
     assert cli(nsrun_bin, "lab", "down", lab_name).returncode == 0
     assert not os.path.exists(f"{RUN}/{lab_name}")
-    gone(pids, inos)
+    gone(pids, inos, since)
     assert host_links() == before
 
 
@@ -110,8 +107,9 @@ def test_sigkill_of_the_supervisor_while_running(nsrun_bin, lab_name, tmp_path):
     before = host_links()
     assert cli(nsrun_bin, "lab", "up", topology(tmp_path), "--name", lab_name).returncode == 0
     sup, pids, inos = node_pids_and_namespaces(lab_name)
+    since = boot_ticks()
     os.kill(sup, signal.SIGKILL)
-    gone(pids + [sup], inos)
+    gone(pids + [sup], inos, since)
     assert host_links() == before
     # Listed as not running, or already removed by a `lab clean` running at the same time (the
     # other pytest worker's, or another copy of the suite's: clean removes every dead lab).
@@ -132,6 +130,7 @@ def test_sigkill_of_the_supervisor_during_up(nsrun_bin, lab_name, tmp_path):
         wait_until(lambda: [d for d in descendants(sup) if cmdline(d) == ["sleep", "1001"]], what="boot to run")
         procs = descendants(sup)
         inos = {os.stat(f"/proc/{p}/ns/net").st_ino for p in procs if cmdline(p)}
+        since = boot_ticks()
         os.kill(sup, signal.SIGKILL)
         out, err = up.communicate(timeout=30)
     finally:
@@ -139,7 +138,7 @@ def test_sigkill_of_the_supervisor_during_up(nsrun_bin, lab_name, tmp_path):
             up.kill()
             up.wait()
     assert up.returncode == 125 and "supervisor died" in err
-    gone(procs + [sup], inos)
+    gone(procs + [sup], inos, since)
     assert host_links() == before
     # Removed by this clean, or by one running at the same time in another worker or run.
     assert cli(nsrun_bin, "lab", "clean").returncode == 0
@@ -154,6 +153,7 @@ def test_sigkill_of_the_supervisor_during_down(nsrun_bin, lab_name, tmp_path):
     down = subprocess.Popen([nsrun_bin, "lab", "down", lab_name], stdout=subprocess.PIPE, text=True)
     try:
         wait_until(lambda: [d for d in descendants(sup) if cmdline(d) == ["sleep", "1002"]], what="shutdown to run")
+        since = boot_ticks()
         os.kill(sup, signal.SIGKILL)
         down.communicate(timeout=30)
     finally:
@@ -161,7 +161,7 @@ def test_sigkill_of_the_supervisor_during_down(nsrun_bin, lab_name, tmp_path):
             down.kill()
             down.wait()
     assert down.returncode == 0
-    gone(pids + [sup], inos)
+    gone(pids + [sup], inos, since)
     assert not os.path.exists(f"{RUN}/{lab_name}")
     assert host_links() == before
 
