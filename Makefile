@@ -29,12 +29,13 @@ export LD_LIBRARY_PATH := $(STAGE)/lib:$(LD_LIBRARY_PATH)
 # Debian packages the build and tests use: command -> package (plus busybox-static for the
 # test rootfs and frr for the routing example in examples/lab/frr, run by test-python).
 DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux setpriv:util-linux \
-	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db ping:iputils-ping
+	    pkg-config:pkg-config gcc:gcc g++:g++ file:file man:man-db ping:iputils-ping \
+	    newuidmap:uidmap
 # What libnsrun.a needs (rustc --print native-static-libs), with the static unwinder gcc_eh
 # in place of libgcc_s so that `cc -static` links too.
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-repeat demo bench \
+.PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-rootless test-repeat demo bench \
 	install install-files install-share uninstall test-install publish-check wheel wheel-check clean rootfs man doc
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
@@ -43,6 +44,7 @@ deps:
 	  command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
 	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
 	dpkg -s frr >/dev/null 2>&1 || missing="$$missing frr"; \
+	dpkg -s python3-venv >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	@$(MAKE) --no-print-directory venv
@@ -130,8 +132,13 @@ PYTEST_WORKERS ?= 2
 test-python: python stage rootfs wheel
 	NSRUN_TEST_WHEEL_DIR=$(WHEELS) $(PY) -m pytest -q -n $(PYTEST_WORKERS) tests/python tests/security examples/lab
 
+## test-rootless: tests/rootless as two ordinary accounts (made by the script when missing), one
+## with /etc/subuid ranges (newuidmap) and one without; needs root to set them up
+test-rootless: stage rootfs wheel
+	tests/rootless/run.sh $(WHEELS) $(STAGE)/bin/nsrun $(STAGE)/lib $(ROOTFS)
+
 ## test: everything CI runs
-test: deps lint doc rootfs test-rust test-c test-python test-install publish-check wheel-check
+test: deps lint doc rootfs test-rust test-c test-python test-rootless test-install publish-check wheel-check
 	@echo "make test: all suites passed"
 
 ## test-repeat: N cold runs of .ci/run, each in a fresh clone of HEAD (no fixture, venv or

@@ -763,6 +763,20 @@ int nsrun_launch_proc_sys_writable(struct nsrun_launch *l, int on);
 int nsrun_launch_privileged(struct nsrun_launch *l, int on);
 
 /**
+ * Rootless: 1 gives the launch a user namespace of its own where the caller is root (or, when
+ * it joins namespaces a user namespace of the caller's owns, that one); 0 never adds one;
+ * -1 (the default) is rootless exactly when the caller lacks CAP_SYS_ADMIN. With `newuidmap`
+ * and /etc/subuid entries, ids 1.. inside are the caller's subordinate range.
+ *
+ * Errors (errno): EINVAL `l` NULL, or `on` not -1, 0 or 1.
+ * Threads: any thread, but not two at once on the same builder.
+ *
+ * # Safety
+ * `l` from nsrun_launch_new().
+ */
+int nsrun_launch_rootless(struct nsrun_launch *l, int on);
+
+/**
  * Starts the program; returns once it runs (after the boot command). NULL on failure, with
  * errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
  *

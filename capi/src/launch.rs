@@ -644,6 +644,37 @@ pub unsafe extern "C" fn nsrun_launch_privileged(l: *mut nsrun_launch, on: c_int
     })
 }
 
+/// Rootless: 1 gives the launch a user namespace of its own where the caller is root (or, when
+/// it joins namespaces a user namespace of the caller's owns, that one); 0 never adds one;
+/// -1 (the default) is rootless exactly when the caller lacks CAP_SYS_ADMIN. With `newuidmap`
+/// and /etc/subuid entries, ids 1.. inside are the caller's subordinate range.
+///
+/// Errors (errno): EINVAL `l` NULL, or `on` not -1, 0 or 1.
+/// Threads: any thread, but not two at once on the same builder.
+///
+/// # Safety
+/// `l` from nsrun_launch_new().
+#[no_mangle]
+pub unsafe extern "C" fn nsrun_launch_rootless(l: *mut nsrun_launch, on: c_int) -> c_int {
+    with_launch(l, "nsrun_launch_rootless", |l| {
+        let choice = match on {
+            -1 => None,
+            0 | 1 => Some(on == 1),
+            _ => {
+                return Err(nsrun::Error::invalid(
+                    "nsrun_launch_rootless",
+                    "value",
+                    on.to_string(),
+                    "must be -1 (automatic), 0 or 1",
+                )
+                .into())
+            }
+        };
+        l.rootless(choice);
+        Ok(())
+    })
+}
+
 /// Starts the program; returns once it runs (after the boot command). NULL on failure, with
 /// errno and nsrun_last_error() naming the stage, e.g. "launch: exec /bin/x: program not found".
 ///

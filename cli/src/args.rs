@@ -108,6 +108,8 @@ pub struct BootArgs {
     /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
     #[arg(long)]
     pub privileged: bool,
+    #[command(flatten)]
+    pub rootless: Rootless,
     /// Container root is not host root: a user namespace (ids 0-65535 inside are host ids
     /// 0x60000000-) and the rootfs mounted idmapped.
     #[arg(long)]
@@ -171,6 +173,8 @@ pub struct RunArgs {
     /// Every capability, no seccomp filter, /proc and /sys unmasked (no default isolation).
     #[arg(long)]
     pub privileged: bool,
+    #[command(flatten)]
+    pub rootless: Rootless,
     /// Working directory of the program (inside the root, with --root).
     #[arg(short = 'w', long, value_name = "DIR")]
     pub wd: Option<PathBuf>,
@@ -474,6 +478,30 @@ impl EnterArgs {
             (Kind::Cgroup, self.cgroup.as_deref()),
             (Kind::Time, self.time.as_deref()),
         ]
+    }
+}
+
+/// Rootless or not (default: rootless exactly when you are not root).
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Rootless {
+    /// Run in a user namespace of your own where you are root (the default when you are not
+    /// root): with `newuidmap` and /etc/subuid entries, ids 1.. inside are your subordinate
+    /// range; without, only root is mapped.
+    #[arg(long, conflicts_with = "no_rootless")]
+    pub rootless: bool,
+    /// Never add a user namespace (fails without CAP_SYS_ADMIN).
+    #[arg(long)]
+    pub no_rootless: bool,
+}
+
+impl Rootless {
+    /// What to pass to core's `Launch::rootless` (None: core decides).
+    pub fn choice(self) -> Option<bool> {
+        match (self.rootless, self.no_rootless) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
     }
 }
 

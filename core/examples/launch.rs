@@ -1,5 +1,5 @@
 //! Runs a command in a rootfs with new mnt, pid, uts, ipc (and net with --net) namespaces:
-//!   launch [--net] [--boot] [--map-root-user] [--host-dev] [--no-init] [--private] [--times N] ROOTFS CMD [ARGS...]
+//!   launch [--net] [--boot] [--map-root-user] [--no-rootless] [--host-dev] [--no-init] [--private] [--times N] ROOTFS CMD [ARGS...]
 //! Prints the exit status; with --times, runs it N times and prints the mean latency.
 use std::time::Instant;
 
@@ -21,6 +21,7 @@ fn launch() -> Result<(), nsrun::Error> {
     let mut host_dev = false;
     let mut no_init = false;
     let mut private = false;
+    let mut rootless = None;
     while let Some(a) = args.first().cloned() {
         match a.as_str() {
             "--net" => net = true,
@@ -29,6 +30,7 @@ fn launch() -> Result<(), nsrun::Error> {
             "--host-dev" => host_dev = true,
             "--no-init" => no_init = true,
             "--private" => private = true,
+            "--no-rootless" => rootless = Some(false),
             "--times" => {
                 args.remove(0);
                 times = args[0].parse().expect("--times N");
@@ -48,7 +50,8 @@ fn launch() -> Result<(), nsrun::Error> {
         }
         l.host_dev(host_dev)
             .init(!no_init)
-            .private_propagation(private);
+            .private_propagation(private)
+            .rootless(rootless);
         if map_root {
             l.map_root_user();
         }

@@ -164,6 +164,18 @@ pub enum Error {
         threads: usize,
     },
 
+    /// A rootless operation the host or the kernel refuses to an ordinary user; the reason
+    /// names what to change ([`crate::rootless::check`]).
+    #[error("{op}: {reason}")]
+    Rootless {
+        /// What was attempted (`"launch"`, `"netns add"`, …).
+        op: &'static str,
+        /// Why, and the switch to change.
+        reason: String,
+        /// EPERM (refused by the host) or EINVAL (not possible in this mapping).
+        errno: Errno,
+    },
+
     /// A lab: a refused topology, or a step of bring-up, teardown or a node command.
     #[error(transparent)]
     Lab(#[from] crate::lab::LabError),
@@ -222,7 +234,8 @@ impl Error {
             | Error::InvalidArgument { errno, .. }
             | Error::Link { errno, .. }
             | Error::Route { errno, .. }
-            | Error::Sysctl { errno, .. } => *errno,
+            | Error::Sysctl { errno, .. }
+            | Error::Rootless { errno, .. } => *errno,
             Error::Launch { errno, .. } if errno.raw() != 0 => *errno,
             Error::Launch { .. } => Errno::ECHILD,
             Error::NotANamespace { .. } | Error::WrongKind { .. } | Error::MultiThreaded { .. } => {
@@ -246,7 +259,8 @@ impl Error {
             Error::InvalidArgument { .. }
             | Error::MultiThreaded { .. }
             | Error::Link { .. }
-            | Error::Route { .. } => None,
+            | Error::Route { .. }
+            | Error::Rootless { .. } => None,
             Error::Lab(e) => e.path(),
         }
     }

@@ -22,6 +22,7 @@ mod name;
 pub mod netns;
 mod ns;
 mod persist;
+pub mod rootless;
 mod sys;
 pub mod sysctl;
 

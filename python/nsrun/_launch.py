@@ -413,6 +413,7 @@ def spawn(
     proc_sys_writable: bool = False,
     privileged: bool = False,
     userns: bool = False,
+    rootless: Optional[bool] = None,
     start_timeout: Optional[float] = None,
     text: bool = False,
     encoding: Optional[str] = None,
@@ -453,6 +454,7 @@ def spawn(
         proc_sys_writable=proc_sys_writable,
         privileged=privileged,
         userns=userns,
+        rootless=None if rootless is None else bool(rootless),
         start_timeout=start_timeout,
     )
     return Process(_spawn(args, options), args, text, encoding, errors)

@@ -242,6 +242,8 @@ pub struct SpawnOptions<'py> {
     proc_sys_writable: bool,
     privileged: bool,
     userns: bool,
+    /// None: core decides (rootless when the caller lacks CAP_SYS_ADMIN).
+    rootless: Option<bool>,
     /// Seconds the start (the boot command above all) may take, or None.
     start_timeout: Option<f64>,
 }
@@ -358,6 +360,7 @@ impl SpawnOptions<'_> {
             .proc_sys_writable(self.proc_sys_writable)
             .privileged(self.privileged)
             .userns(self.userns);
+        l.rootless(self.rootless);
         Ok(l)
     }
 }

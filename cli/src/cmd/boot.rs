@@ -58,6 +58,7 @@ pub fn boot(a: BootArgs) -> Res<u8> {
         .interactive(interactive)
         .privileged(a.privileged)
         .userns(a.userns);
+    l.rootless(a.rootless.choice());
     let (boot, shutdown) = boot_commands(&a, &a.rootfs);
     if let Some(b) = boot {
         l.boot(b);

@@ -28,6 +28,7 @@ pub fn run(a: RunArgs) -> Res<u8> {
         l.map_root_user();
     }
     l.privileged(a.privileged);
+    l.rootless(a.rootless.choice());
     if let Some(netns) = a.net.as_deref().filter(|p| !p.is_empty()) {
         l.namespace(Kind::Net, NsMode::Join(net_target(netns)?));
     }

@@ -89,6 +89,7 @@ impl Launch {
             private_propagation: false,
             privileged: false,
             userns: false,
+            rootless: None,
         }
     }
 
@@ -283,6 +284,18 @@ impl Launch {
             }];
             self.id_maps(map.clone(), map);
         }
+        self
+    }
+
+    /// Rootless: the launch gets a user namespace of its own where the caller is root
+    /// ([`crate::rootless`]), so an ordinary user can launch a rootfs in new namespaces; when
+    /// it joins namespaces that a user namespace of the caller's owns (a rootless named netns,
+    /// a rootless lab), it joins that one instead. Default: rootless exactly when the caller
+    /// lacks CAP_SYS_ADMIN (and the launch needs a namespace, a rootfs or a bind): `None`.
+    /// `Some(false)` forces a launch as the caller is; `Some(true)` makes root use a user
+    /// namespace too. The host's switches are checked first ([`crate::rootless::check`]).
+    pub fn rootless(&mut self, choice: Option<bool>) -> &mut Self {
+        self.rootless = choice;
         self
     }
 

@@ -99,6 +99,8 @@ pub struct Launch {
     pub(crate) private_propagation: bool,
     pub(crate) privileged: bool,
     pub(crate) userns: bool,
+    /// None: rootless when the caller lacks CAP_SYS_ADMIN.
+    pub(crate) rootless: Option<bool>,
 }
 
 impl Launch {

@@ -113,15 +113,30 @@ pub(crate) struct MountPlan {
 /// A new user namespace: the intermediate child writes the launch child's maps. The four
 /// descriptor numbers are reserved by the plan; the intermediate child puts its pipes there.
 pub(crate) struct UserPlan {
+    /// A user namespace to join (setns) instead of creating one (-1: create), for a rootless
+    /// launch into namespaces a user namespace of the caller's owns (a rootless named netns, a
+    /// rootless lab): the intermediate child joins it, then clones the launch child with the
+    /// new namespaces, which the caller may only create in there.
+    pub join: RawFd,
     pub deny_setgroups: bool,
     pub uid_map: Vec<u8>,
     pub gid_map: Vec<u8>,
+    /// `newuidmap`/`newgidmap` write the maps (a subordinate range; see [`crate::rootless`]).
+    pub helpers: Option<MapHelpers>,
     /// The launch child waits on `go_r` until its maps are written.
     pub go_r: RawFd,
     pub go_w: RawFd,
     /// Close-on-exec in the launch child: EOF on `exec_r` when it has exec'd (or died).
     pub exec_r: RawFd,
     pub exec_w: RawFd,
+}
+
+/// The setuid helpers that write a rootless launch's maps: their argv without the pid (the
+/// intermediate child puts the launch child's pid second), and a stack to run them from.
+pub(crate) struct MapHelpers {
+    pub uid: Vec<CString>,
+    pub gid: Vec<CString>,
+    pub stack: Stack,
 }
 
 /// The program exec'd by the launch child itself (`init(false)` without a boot command).
@@ -249,10 +264,15 @@ pub(crate) struct Parent {
 }
 
 pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
+    let rootless = rootless(l)?;
     validate(l)?;
     let new = |k| matches!(l.namespace_mode(k), NsMode::New);
     let net_private = !matches!(l.namespace_mode(Kind::Net), NsMode::Inherit);
     let new_user = new(Kind::User);
+    let join_user = match l.namespace_mode(Kind::User) {
+        NsMode::Join(ns) if rootless.is_some() => Some(ns.as_fd().as_raw_fd()),
+        _ => None,
+    };
 
     let env: Vec<(OsString, OsString)> = match &l.env {
         Some(e) => e.clone(),
@@ -290,6 +310,8 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     ] {
         match l.namespace_mode(k) {
             NsMode::New => clone_flags |= k.flag(),
+            // A rootless launch's user namespace is joined by the intermediate child.
+            NsMode::Join(_) if k == Kind::User && join_user.is_some() => {}
             NsMode::Join(ns) => joins.push((ns.as_fd().as_raw_fd(), k.flag())),
             NsMode::Inherit => {}
         }
@@ -365,7 +387,15 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         NsMode::Join(ns) => hold(high(ns)?),
         _ => -1,
     };
-    let user = if new_user {
+    let helpers = match rootless.as_ref().and_then(|m| m.helpers.as_ref()) {
+        Some((newuidmap, newgidmap)) if new_user => Some(MapHelpers {
+            uid: crate::rootless::helper_args(newuidmap, &l.uid_map),
+            gid: crate::rootless::helper_args(newgidmap, &l.gid_map),
+            stack: Stack::new()?,
+        }),
+        _ => None,
+    };
+    let user = if new_user || join_user.is_some() {
         // Placeholders: the intermediate child replaces them (in its own descriptor table)
         // with the pipes it creates, so the launcher never holds a pipe end that would keep
         // them from reaching EOF.
@@ -374,10 +404,13 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
             Ok(hold(high(f)?))
         };
         Some(UserPlan {
-            // An unprivileged launcher may only map its own gid with setgroups denied.
-            deny_setgroups: euid() != 0,
+            join: join_user.unwrap_or(-1),
+            // An unprivileged launcher may only map its own gid with setgroups denied (the
+            // setuid newgidmap may allow them).
+            deny_setgroups: euid() != 0 && helpers.is_none(),
             uid_map: map_text(&l.uid_map).into_bytes(),
             gid_map: map_text(&l.gid_map).into_bytes(),
+            helpers,
             go_r: reserve()?,
             go_w: reserve()?,
             exec_r: reserve()?,
@@ -386,7 +419,13 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     } else {
         None
     };
-    let may_setgroups = !new_user || euid() == 0;
+    // In a user namespace the caller made without newgidmap, setgroups is denied; one it
+    // joins may deny it too (the ids are then kept as they are).
+    let may_setgroups = if new_user {
+        euid() == 0 || rootless.as_ref().is_some_and(|m| !m.single())
+    } else {
+        join_user.is_none()
+    };
 
     let mut control = None;
     let next = if !l.init && l.boot.is_none() && !new_time && time_fd < 0 {
@@ -1071,6 +1110,70 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             .transpose()?,
         steps: st.0,
     })
+}
+
+/// Decides, once, whether this launch is rootless ([`Launch::rootless`]; by default: when
+/// the caller lacks CAP_SYS_ADMIN) and if so gives it its user namespace: the one that owns
+/// the namespaces it joins (a rootless named netns, a rootless lab), or a new one with the
+/// caller as root ([`crate::rootless::Maps`]). Runs the up-front diagnosis first. Returns the
+/// maps (those of the caller for a joined namespace), or None for a launch as it is.
+fn rootless(l: &mut Launch) -> Result<Option<crate::rootless::Maps>> {
+    let wanted = l.rootless.unwrap_or_else(|| !crate::rootless::privileged());
+    let inherits_user = matches!(l.namespace_mode(Kind::User), NsMode::Inherit);
+    let needs = Kind::ALL
+        .iter()
+        .any(|k| !matches!(l.namespace_mode(*k), NsMode::Inherit))
+        || l.rootfs.is_some()
+        || !l.binds.is_empty();
+    if !wanted || !inherits_user || !needs {
+        return Ok(None);
+    }
+    if l.userns {
+        return Err(invalid(
+            "userns",
+            "needs root (it attaches an idmapping to the rootfs); a rootless launch is in a \
+             user namespace of its own already",
+        ));
+    }
+    crate::rootless::check("launch")?;
+    // The user namespace that owns the namespaces to join, when it is not the caller's.
+    let current = crate::Namespace::current(Kind::User)?;
+    let mut owner: Option<crate::Namespace> = None;
+    for k in Kind::ALL {
+        if let NsMode::Join(ns) = l.namespace_mode(k) {
+            let Ok(o) = ns.owner() else { continue };
+            if o == current || owner.as_ref().is_some_and(|x| *x == o) {
+                continue;
+            }
+            if owner.is_some() {
+                return Err(invalid(
+                    "namespaces",
+                    "joins namespaces of two different user namespaces",
+                ));
+            }
+            owner = Some(o);
+        }
+    }
+    let maps = crate::rootless::Maps::for_caller();
+    match owner {
+        Some(o) => {
+            l.namespaces.insert(Kind::User, NsMode::Join(o));
+        }
+        None => {
+            l.id_maps(maps.uid.clone(), maps.gid.clone());
+        }
+    }
+    if let (true, Some(uid)) = (maps.single(), l.uid.filter(|u| *u != 0)) {
+        return Err(Error::Rootless {
+            op: "launch",
+            reason: format!(
+                "uid {uid} is not mapped: {}",
+                crate::rootless::single_map_hint()
+            ),
+            errno: crate::Errno::EINVAL,
+        });
+    }
+    Ok(Some(maps))
 }
 
 fn validate(l: &Launch) -> Result<()> {

@@ -21,7 +21,9 @@ mod sys;
 use std::os::raw::{c_int, c_ulong, c_void};
 use std::sync::atomic::Ordering;
 
-use crate::launch::plan::{Next, Plan, UserPlan};
+use std::ffi::CString;
+
+use crate::launch::plan::{Next, Plan, Stack, UserPlan};
 use crate::launch::wire::{Record, Stage, SETUP_FAILED};
 use sys::{errno, fail, report};
 
@@ -233,6 +235,83 @@ fn write_map(pid: i32, name: &[u8], content: &[u8]) -> Result<(), ([u8; 64], usi
     }
 }
 
+/// What the map helper's child execs: a path and a NULL-terminated argv on the caller's stack.
+struct HelperExec {
+    path: *const libc::c_char,
+    argv: *const *const libc::c_char,
+}
+
+extern "C" fn helper_entry(arg: *mut c_void) -> c_int {
+    static ENVP: [usize; 1] = [0];
+    // SAFETY: `arg` is the HelperExec on the intermediate child's stack, which stays put while
+    // this child runs (CLONE_VFORK); execve and _exit are async-signal-safe.
+    unsafe {
+        let e = &*(arg as *const HelperExec);
+        libc::execve(e.path, e.argv, ENVP.as_ptr().cast());
+        libc::_exit(127)
+    }
+}
+
+/// Runs `newuidmap PID ...` (or newgidmap): `args` is its argv without the pid, which goes
+/// second. Err with the helper's path when it cannot run or fails (it says why on stderr).
+fn run_map_helper(args: &[CString], pid: i32, stack: &Stack) -> Result<(), ([u8; 64], usize)> {
+    let mut name = [0u8; 64];
+    let path = args[0].to_bytes();
+    let len = path.len().min(63);
+    name[..len].copy_from_slice(&path[..len]);
+    let mut digits = [0u8; 16];
+    let mut n = 0;
+    let mut v = pid as u32;
+    loop {
+        digits[n] = b'0' + (v % 10) as u8;
+        n += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[..n].reverse();
+    let mut argv: [*const libc::c_char; 16] = [std::ptr::null(); 16];
+    if args.len() + 2 > argv.len() {
+        return Err((name, len));
+    }
+    argv[0] = args[0].as_ptr();
+    argv[1] = digits.as_ptr().cast();
+    for (i, a) in args[1..].iter().enumerate() {
+        argv[2 + i] = a.as_ptr();
+    }
+    let exec = HelperExec {
+        path: args[0].as_ptr(),
+        argv: argv.as_ptr(),
+    };
+    // SAFETY: clone runs helper_entry on the helper stack, sharing our memory until it execs
+    // (CLONE_VFORK suspends us meanwhile, so `exec`, `argv` and `digits` stay valid); waitpid
+    // is async-signal-safe.
+    unsafe {
+        let child = libc::clone(
+            helper_entry,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &exec as *const HelperExec as *mut c_void,
+        );
+        if child < 0 {
+            return Err((name, len));
+        }
+        let mut status = 0;
+        while libc::waitpid(child, &mut status, 0) < 0 {
+            if errno() != libc::EINTR {
+                return Err((name, len));
+            }
+        }
+        if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+            Ok(())
+        } else {
+            *libc::__errno_location() = libc::EPERM;
+            Err((name, len))
+        }
+    }
+}
+
 fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
     // SAFETY: clone (the system call wrapper only: it runs launch_entry on the plan's second
     // stack), close, open, write, read, kill and _exit are async-signal-safe. This process
@@ -252,6 +331,11 @@ fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
             libc::close(p[0]);
             libc::close(p[1]);
         }
+        // A rootless launch into a user namespace of the caller's: join it first, so the
+        // launch child is cloned in it, with the new namespaces only there allowed.
+        if u.join >= 0 && libc::setns(u.join, libc::CLONE_NEWUSER) != 0 {
+            fail(plan, Stage::Setns, b"user", SETUP_FAILED);
+        }
         // Not CLONE_VFORK: the launch child waits for its maps, which we write meanwhile.
         let flags = libc::CLONE_PARENT | libc::CLONE_VM | plan.clone_flags | libc::SIGCHLD;
         let pid = libc::clone(
@@ -267,6 +351,13 @@ fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
         libc::close(u.exec_w);
         libc::close(u.go_r);
         let maps = (|| {
+            if u.join >= 0 {
+                return Ok(());
+            }
+            if let Some(h) = &u.helpers {
+                run_map_helper(&h.uid, pid, &h.stack)?;
+                return run_map_helper(&h.gid, pid, &h.stack);
+            }
             if u.deny_setgroups {
                 write_map(pid, b"setgroups", b"deny")?;
             }
