@@ -539,6 +539,20 @@ fn send(sock: c_int, data: &[u8], fd: Option<c_int>) {
     unsafe { sys::sendmsg(sock, &msg, sys::MSG_NOSIGNAL) };
 }
 
+/// Whether descriptor `fd` is this init's own listening socket ([`wire::LISTEN_FD`]): the same
+/// socket inode. Outside this init only whoever copied it with pidfd_getfd(2) holds it, which
+/// takes ptrace rights over the init (the launcher closes its copy once the init runs, and the
+/// init's children never inherit it).
+fn is_listen_socket(fd: c_int) -> bool {
+    let id = |fd: c_int| {
+        // SAFETY: an all-zero stat is valid; fstat fills it.
+        let mut st: sys::stat_t = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat into a buffer large enough for this architecture's struct stat.
+        (unsafe { sys::fstat(fd, &mut st) } == 0).then_some((st.dev, st.ino))
+    };
+    matches!((id(fd), id(wire::LISTEN_FD)), (Some(a), Some(b)) if a == b)
+}
+
 fn close(fd: c_int) {
     // SAFETY: closing a descriptor this init owns.
     unsafe { sys::close(fd) };
@@ -786,6 +800,7 @@ impl Init<'_> {
         };
         // Only processes outside the launch's PID namespace (their pid reads as 0 here) may
         // run commands through it: a program inside must not reach the init's credentials.
+        // (The request itself must then prove the right to: see `request`.)
         if r != 0 || (self.cfg.owns_pid_ns && cred.pid != 0) {
             close(c);
             return;
@@ -852,8 +867,7 @@ impl Init<'_> {
             }
             off += (hdr.len + 7) & !7;
         }
-        let want = if control { 4 } else { 3 };
-        if n <= 0 || fds.len() != want || msg.flags & 0x28 != 0 {
+        if n <= 0 || msg.flags & 0x28 != 0 || (control && fds.len() != 4) {
             // EOF, error, truncated (MSG_TRUNC|MSG_CTRUNC) or malformed: drop it.
             fds.into_iter().for_each(close);
             if !control {
@@ -861,10 +875,21 @@ impl Init<'_> {
             }
             return;
         }
+        if !control && (fds.len() != 4 || !is_listen_socket(fds[0])) {
+            // Anyone who finds the abstract name can connect; only a caller that could take
+            // the socket out of this init (pidfd_getfd: ptrace rights over it) may run
+            // commands as the launch's root.
+            fds.into_iter().for_each(close);
+            send_failed(sock, &Record::new(Stage::Exec, sys::EPERM, 0, b""));
+            close(sock);
+            return;
+        }
+        // From the control socket, the reply socket comes first; on a connection, the proof.
         let (reply, stdio) = if control {
             (fds[0], [fds[1], fds[2], fds[3]])
         } else {
-            (sock, [fds[0], fds[1], fds[2]])
+            close(fds[0]);
+            (sock, [fds[1], fds[2], fds[3]])
         };
         let req = Request::decode(&self.buf[..n as usize]);
         self.start(reply, stdio, req);

@@ -60,6 +60,15 @@ pub struct cmsghdr {
     pub kind: c_int,
 }
 
+/// `struct stat`: st_dev and st_ino lead on x86_64 and aarch64 alike; the rest (144 bytes on
+/// x86_64, 128 on aarch64) is room only.
+#[repr(C)]
+pub struct stat_t {
+    pub dev: u64,
+    pub ino: u64,
+    pub rest: [u64; 16],
+}
+
 #[repr(C)]
 #[derive(Default)]
 pub struct ucred {
@@ -112,6 +121,7 @@ pub const MSG_DONTWAIT: c_int = 0x40;
 pub const MSG_CMSG_CLOEXEC: c_int = 0x4000_0000;
 pub const SOCK_CLOEXEC: c_int = 0o2000000;
 
+pub const EPERM: c_int = 1;
 pub const ENOENT: c_int = 2;
 pub const EINTR: c_int = 4;
 pub const EBADF: c_int = 9;
@@ -156,6 +166,7 @@ extern "C" {
     pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
     pub fn pread(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize;
     pub fn close(fd: c_int) -> c_int;
+    pub fn fstat(fd: c_int, buf: *mut stat_t) -> c_int;
     pub fn dup2(from: c_int, to: c_int) -> c_int;
     pub fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     pub fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;
