@@ -112,6 +112,7 @@ pub const WUNTRACED: c_int = 2;
 pub const PR_SET_PDEATHSIG: c_int = 1;
 pub const PR_SET_DUMPABLE: c_int = 4;
 pub const PR_SET_NAME: c_int = 15;
+pub const PR_SET_CHILD_SUBREAPER: c_int = 36;
 
 pub const SOL_SOCKET: c_int = 1;
 pub const SO_PEERCRED: c_int = 17;
@@ -135,6 +136,7 @@ pub const ELOOP: c_int = 40;
 pub const ESRCH: c_int = 3;
 pub const ESTALE: c_int = 116;
 
+pub const SYS_PIDFD_SEND_SIGNAL: c_long = 424;
 pub const SYS_PIDFD_OPEN: c_long = 434;
 pub const SYS_CLOSE_RANGE: c_long = 436;
 pub const CLOSE_RANGE_CLOEXEC: c_uint = 1 << 2;
@@ -144,6 +146,7 @@ extern "C" {
     pub fn syscall(num: c_long, ...) -> c_long;
     pub fn prctl(option: c_int, ...) -> c_int;
     pub fn fork() -> pid_t;
+    pub fn getpid() -> pid_t;
     pub fn execve(
         path: *const c_char,
         argv: *const *const c_char,

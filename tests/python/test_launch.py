@@ -14,7 +14,7 @@ import pytest
 import nsrun
 from nsrun import Namespace
 
-from conftest import ROOT, children, cmdline, descendants, run, unique, wait_for_descendant, wait_until
+from conftest import ROOT, _started, children, cmdline, descendants, run, unique, wait_for_descendant, wait_until
 
 SH = "/bin/sh"
 
@@ -572,14 +572,21 @@ def test_unprivileged_user_launches_a_rootfs_in_a_user_namespace(rootfs, unprivi
 
 def test_init_in_a_joined_or_inherited_pid_namespace_never_signals_the_host(rootfs):
     """The init may kill "everything" only in its own PID namespace: kill(-1) from the host's
-    PID namespace would reach every process of the host."""
+    PID namespace would reach every process of the host. There it ends its own descendants
+    instead: a grandchild, and an orphan (a double fork) that comes to it as a child subreaper
+    rather than to the host's PID 1."""
     sentinel = subprocess.Popen(["sleep", "60"])
     try:
         for ns in ({"pid": None}, {"pid": f"/proc/{os.getpid()}/ns/pid"}):
             r = nsrun.run(["/bin/sh", "-c", "echo done"], namespaces=ns, capture_output=True, text=True, timeout=20)
             assert r.stdout == "done\n" and r.returncode == 0
-            with nsrun.spawn(["/bin/sh", "-c", "sleep 100"], namespaces=ns) as p:
+            script = "sleep 1001 & (sleep 1002 &); wait"
+            with nsrun.spawn(["/bin/sh", "-c", script], namespaces=ns) as p:
+                left = [wait_for_descendant(p.pid, argv) for argv in (["sleep", "1001"], ["sleep", "1002"])]
+                started = [_started(pid) for pid in left]
                 assert p.stop(timeout=5) == 128 + signal.SIGTERM
+            for pid, start in zip(left, started):
+                assert _started(pid) != start, f"pid {pid} ({cmdline(pid)}) outlived the launch"
             assert sentinel.poll() is None, "the init signalled a host process"
     finally:
         sentinel.kill()
