@@ -126,22 +126,23 @@ def test_without_rootfs_gets_fresh_proc_in_place():
     assert r.stdout.splitlines()[1].split() == ["1", "nsrun-init"]
 
 
-def test_bind_mounts_read_only_and_read_write(rootfs, tmp_path):
+def test_bind_mounts_read_only_and_read_write(rootfs_copy, tmp_path):
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro" / "f").write_text("host")
     (tmp_path / "rw").mkdir()
     r = sh(
-        rootfs,
+        rootfs_copy,
         "cat /mnt/ro/f; echo x > /mnt/ro/g || echo ro-refused; echo inside > /mnt/rw/new && echo rw-ok",
         mounts=[(tmp_path / "ro", "/mnt/ro", "ro"), (tmp_path / "rw", "/mnt/rw")],
         check=False,
     )
-    # busybox's rootfs has no /mnt/ro: targets must exist -> precise error instead
     if r.returncode != 0 and not r.stdout:
         pytest.fail(r.stderr)
     assert "host" in r.stdout and "ro-refused" in r.stdout and "rw-ok" in r.stdout
     assert (tmp_path / "rw" / "new").read_text() == "inside\n"
     assert not (tmp_path / "ro" / "g").exists()
+    # The rootfs has no /mnt/ro: nsrun made the mount points in it (so: a copy of the fixture).
+    assert (rootfs_copy / "mnt" / "ro").is_dir() and (rootfs_copy / "mnt" / "rw").is_dir()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,10 +190,11 @@ def test_boot_and_shutdown_run_around_the_payload(rootfs):
     assert r.stdout.splitlines() == ["rcS: boot: router up", "payload", "router", "rcS: shutdown: stopping"]
 
 
-def test_stop_runs_shutdown_then_terminates_everything(rootfs, tmp_path):
+def test_stop_runs_shutdown_then_terminates_everything(rootfs_copy, tmp_path):
+    # /log, a file bound from the host, is created in the rootfs as its mount point: a copy.
     log = tmp_path / "log"
     log.touch()
-    with nsrun.spawn([SH, "-c", "echo up >> /log; sleep 1000"], rootfs=rootfs,
+    with nsrun.spawn([SH, "-c", "echo up >> /log; sleep 1000"], rootfs=rootfs_copy,
                      boot=["/etc/rcS", "S", "boot"], shutdown=[SH, "-c", "/etc/rcS K shutdown >> /log"],
                      mounts=[(log, "/log")], stdout=nsrun.DEVNULL) as p:
         wait_until(log.read_text, what="the payload to start")
