@@ -98,8 +98,14 @@ lint:
 	clippy-driver --edition 2021 --crate-type bin -W clippy::undocumented_unsafe_blocks \
 	  -D warnings -o $(CURDIR)/target/nsrun-init-lint core/init/main.rs
 
+# Each suite must leave the shared fixture rootfs as it found it (tests/fixtures/rootfs_guard.sh;
+# the pytest suites check it around every test, in tests/python/conftest.py).
+GUARD := tests/fixtures/rootfs_guard.sh
 test-rust: rootfs
+	@mkdir -p $(TARGET_DIR)
+	@$(GUARD) save $(ROOTFS) $(TARGET_DIR)/rootfs-listing.test-rust
 	$(CARGO) test --workspace
+	@$(GUARD) check $(ROOTFS) $(TARGET_DIR)/rootfs-listing.test-rust
 
 ## rootfs: the busybox router rootfs the tests and the demo boot, built once before any suite
 ## (tests/fixtures/make_rootfs.sh: a no-op while it is up to date; atomic; the suites only read it)
@@ -119,11 +125,13 @@ test-c: stage rootfs
 	  $$(pkg-config --libs nsrun)
 	$(CC) $(CFLAGS_TEST) $$(pkg-config --cflags nsrun) tests/c/test_bad_inputs.c -o $(STAGE)/tests/test_bad_inputs \
 	  $$(pkg-config --libs nsrun)
+	@$(GUARD) save $(ROOTFS) $(STAGE)/tests/rootfs-listing
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_ns
 	ASAN_OPTIONS=detect_leaks=1 $(STAGE)/tests/test_link
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_launch
 	ASAN_OPTIONS=detect_leaks=1 NSRUN_TEST_ROOTFS=$(ROOTFS) $(STAGE)/tests/test_bad_inputs
 	tests/c/link_modes.sh
+	@$(GUARD) check $(ROOTFS) $(STAGE)/tests/rootfs-listing
 
 # Two workers: the suites' leak checks see only what each test owns, so they run side by side.
 PYTEST_WORKERS ?= 2

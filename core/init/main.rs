@@ -329,6 +329,13 @@ pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
             }
         }
     }
+    if cfg.stay && !cfg.owns_pid_ns {
+        // Not PID 1 of its own PID namespace: orphans of the launch's processes (a daemon the
+        // boot script started, a double fork) would go to a reaper outside the launch and
+        // outlive it. As a child subreaper, the init gets them, and ends them with the rest.
+        // SAFETY: prctl with integer arguments.
+        unsafe { sys::prctl(sys::PR_SET_CHILD_SUBREAPER, 1usize, 0usize, 0usize, 0usize) };
+    }
     let Some(payload) = prepare(&cfg.payload) else {
         sys::set_errno(sys::EINVAL);
         let s = setup(&cfg, None, cfg.err_fd);
@@ -485,8 +492,142 @@ fn run_boot(cfg: &Config, argv: &[Vec<u8>]) {
         if code != wire::NOT_FOUND && code != wire::CANNOT_RUN {
             report(cfg.err_fd, &Record::new(Stage::Boot, 0, status, &p.argv0));
         }
+        if !cfg.owns_pid_ns {
+            // What the boot script started dies with the launch (in a PID namespace of its
+            // own, the init's exit ends them).
+            kill_descendants(|_, _| {});
+        }
         exit(SETUP_FAILED);
     }
+}
+
+/// A descendant of the init: its pid in the numbering of the /proc mount, its pid in the
+/// init's PID namespace, and its start time (which tells it from a later process that reuses
+/// the pid).
+#[derive(Clone, Copy)]
+struct Proc {
+    pid: sys::pid_t,
+    own: sys::pid_t,
+    start: u64,
+}
+
+/// Parent pid and start time from /proc/`pid`/stat.
+fn proc_stat(pid: sys::pid_t) -> Option<(sys::pid_t, u64)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // After the command name (in parentheses, which may hold anything): state, ppid, ...;
+    // starttime is the 22nd field of the line.
+    let mut f = text.rsplit_once(')')?.1.split_whitespace();
+    let ppid = f.nth(1)?.parse().ok()?;
+    let start = f.nth(17)?.parse().ok()?;
+    Some((ppid, start))
+}
+
+/// NSpid of /proc/`pid`/status: the pid in the /proc mount's PID namespace, then in each
+/// nested one down to the process's own.
+fn nspid(pid: &str) -> Option<Vec<sys::pid_t>> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().map(|p| p.parse().ok()).collect()
+}
+
+/// Every process below this init (its children, theirs, and so on), from the parent links in
+/// /proc: only processes whose ancestry leads to the init, never another host process. None
+/// when /proc cannot tell (not mounted, or of a PID namespace the init is not in). The /proc
+/// may be an outer namespace's (the host's, with a joined PID namespace and no rootfs): NSpid
+/// then gives the pids in the init's.
+fn descendants() -> Option<Vec<Proc>> {
+    let me = nspid("self")?;
+    // SAFETY: getpid(2).
+    if me.last() != Some(&unsafe { sys::getpid() }) {
+        return None;
+    }
+    let depth = me.len();
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(Ok(pid)) = entry.file_name().to_str().map(str::parse::<sys::pid_t>) else {
+            continue;
+        };
+        if let Some((ppid, start)) = proc_stat(pid) {
+            all.push((pid, ppid, start));
+        }
+    }
+    let mut tree = vec![me[0]];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        for &(pid, ppid, start) in &all {
+            // (No pid twice, even from a scan that raced with pid reuse: no cycle.)
+            if ppid == parent && !tree.contains(&pid) {
+                tree.push(pid);
+                let own = if depth == 1 {
+                    Some(pid)
+                } else {
+                    nspid(&pid.to_string()).and_then(|ns| ns.get(depth - 1).copied())
+                };
+                if let Some(own) = own {
+                    out.push(Proc { pid, own, start });
+                }
+            }
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// Sends `sig` to every descendant (see [`descendants`]); how many it reached, or None when
+/// /proc cannot tell. Each is held by a pidfd before any is signalled, so one whose parent dies
+/// meanwhile (and which moves to a reaper) is still reached.
+fn signal_descendants(sig: c_int) -> Option<usize> {
+    let mut fds = Vec::new();
+    for p in descendants()? {
+        // SAFETY: pidfd_open of a pid; the descriptor is ours.
+        let fd = unsafe { sys::syscall(sys::SYS_PIDFD_OPEN, p.own, 0) } as c_int;
+        if fd < 0 {
+            continue;
+        }
+        // Still the process of the scan (alive now, so the pidfd is of it): not a later one
+        // that reuses its pid.
+        if proc_stat(p.pid).map(|(_, start)| start) == Some(p.start) {
+            fds.push(fd);
+        } else {
+            close(fd);
+        }
+    }
+    let mut reached = 0;
+    for fd in fds {
+        // SAFETY: pidfd_send_signal on a descriptor we opened, without siginfo.
+        let r = unsafe { sys::syscall(sys::SYS_PIDFD_SEND_SIGNAL, fd, sig, null::<c_void>(), 0) };
+        reached += usize::from(r == 0);
+        close(fd);
+    }
+    Some(reached)
+}
+
+/// SIGKILLs the init's descendants and reaps them, round after round until none is left: one
+/// that forked meanwhile, or that a dying parent left to the init, is found the next round.
+/// Gives up after 2500 rounds, five seconds at least (a process stuck in the kernel). False
+/// when /proc cannot tell the descendants.
+fn kill_descendants(mut reaped: impl FnMut(sys::pid_t, c_int)) -> bool {
+    for _ in 0..2500 {
+        match signal_descendants(sys::SIGKILL) {
+            None => return false,
+            Some(0) => break,
+            Some(_) => {}
+        }
+        // SAFETY: poll(2) without descriptors: a 2 ms sleep while the killed processes die.
+        unsafe { sys::poll(null_mut(), 0, 2) };
+        loop {
+            let mut status = 0;
+            // SAFETY: waitpid with WNOHANG and a valid out pointer.
+            let r = unsafe { sys::waitpid(-1, &mut status, sys::WNOHANG) };
+            if r <= 0 {
+                break;
+            }
+            reaped(r, status);
+        }
+    }
+    true
 }
 
 struct Init<'a> {
@@ -537,6 +678,20 @@ fn send(sock: c_int, data: &[u8], fd: Option<c_int>) {
     }
     // SAFETY: sendmsg with a msghdr whose buffers outlive the call.
     unsafe { sys::sendmsg(sock, &msg, sys::MSG_NOSIGNAL) };
+}
+
+/// Whether descriptor `fd` is this init's own listening socket ([`wire::LISTEN_FD`]): the same
+/// socket inode. Outside this init only whoever copied it with pidfd_getfd(2) holds it, which
+/// takes ptrace rights over the init (the launcher closes its copy once the init runs, and the
+/// init's children never inherit it).
+fn is_listen_socket(fd: c_int) -> bool {
+    let id = |fd: c_int| {
+        // SAFETY: an all-zero stat is valid; fstat fills it.
+        let mut st: sys::stat_t = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat into a buffer large enough for this architecture's struct stat.
+        (unsafe { sys::fstat(fd, &mut st) } == 0).then_some((st.dev, st.ino))
+    };
+    matches!((id(fd), id(wire::LISTEN_FD)), (Some(a), Some(b)) if a == b)
 }
 
 fn close(fd: c_int) {
@@ -673,9 +828,13 @@ impl Init<'_> {
     }
 
     /// Signals every process of the launch: kill(-1) when the init is PID 1 of its own PID
-    /// namespace (which reaches exactly that namespace); otherwise the payload and the exec'd
-    /// commands only, since kill(-1) would reach the host's processes.
+    /// namespace (which reaches exactly that namespace); otherwise, since kill(-1) would reach
+    /// the host's processes, the init's descendants (their orphans come to it: it is a child
+    /// subreaper), or when /proc cannot tell them, the payload and the exec'd commands.
     fn everything(&self, sig: c_int) {
+        if !self.cfg.owns_pid_ns && signal_descendants(sig).is_some() {
+            return;
+        }
         // SAFETY: kill(2).
         unsafe {
             if self.cfg.owns_pid_ns {
@@ -745,15 +904,28 @@ impl Init<'_> {
         }
         // Nothing outlives the payload: kill the rest of the launch and reap it. (The payload
         // is reaped, so its pid is not signalled: it may be reused.)
-        self.everything(sys::SIGKILL);
-        loop {
-            let mut st = 0;
-            // SAFETY: waitpid(-1) in the launch's init.
-            let r = unsafe { sys::waitpid(-1, &mut st, 0) };
-            if r > 0 {
-                self.reaped(r, st);
-            } else if errno() != sys::EINTR {
-                break;
+        if self.cfg.owns_pid_ns {
+            self.everything(sys::SIGKILL);
+            loop {
+                let mut st = 0;
+                // SAFETY: waitpid(-1) in the launch's init.
+                let r = unsafe { sys::waitpid(-1, &mut st, 0) };
+                if r > 0 {
+                    self.reaped(r, st);
+                } else if errno() != sys::EINTR {
+                    break;
+                }
+            }
+        } else {
+            if !kill_descendants(|pid, st| self.reaped(pid, st)) {
+                self.everything(sys::SIGKILL);
+            }
+            // The exec'd commands' sessions get their status (orphans the init could not
+            // tell are left to the host's reaper, as they would be without it).
+            let pids: Vec<sys::pid_t> = self.sessions.keys().copied().collect();
+            for pid in pids {
+                let st = wait_for(pid);
+                self.reaped(pid, st);
             }
         }
         exit(wire::exit_code(status))
@@ -786,6 +958,7 @@ impl Init<'_> {
         };
         // Only processes outside the launch's PID namespace (their pid reads as 0 here) may
         // run commands through it: a program inside must not reach the init's credentials.
+        // (The request itself must then prove the right to: see `request`.)
         if r != 0 || (self.cfg.owns_pid_ns && cred.pid != 0) {
             close(c);
             return;
@@ -852,8 +1025,7 @@ impl Init<'_> {
             }
             off += (hdr.len + 7) & !7;
         }
-        let want = if control { 4 } else { 3 };
-        if n <= 0 || fds.len() != want || msg.flags & 0x28 != 0 {
+        if n <= 0 || msg.flags & 0x28 != 0 || (control && fds.len() != 4) {
             // EOF, error, truncated (MSG_TRUNC|MSG_CTRUNC) or malformed: drop it.
             fds.into_iter().for_each(close);
             if !control {
@@ -861,10 +1033,21 @@ impl Init<'_> {
             }
             return;
         }
+        if !control && (fds.len() != 4 || !is_listen_socket(fds[0])) {
+            // Anyone who finds the abstract name can connect; only a caller that could take
+            // the socket out of this init (pidfd_getfd: ptrace rights over it) may run
+            // commands as the launch's root.
+            fds.into_iter().for_each(close);
+            send_failed(sock, &Record::new(Stage::Exec, sys::EPERM, 0, b""));
+            close(sock);
+            return;
+        }
+        // From the control socket, the reply socket comes first; on a connection, the proof.
         let (reply, stdio) = if control {
             (fds[0], [fds[1], fds[2], fds[3]])
         } else {
-            (sock, [fds[0], fds[1], fds[2]])
+            close(fds[0]);
+            (sock, [fds[1], fds[2], fds[3]])
         };
         let req = Request::decode(&self.buf[..n as usize]);
         self.start(reply, stdio, req);

@@ -60,6 +60,15 @@ pub struct cmsghdr {
     pub kind: c_int,
 }
 
+/// `struct stat`: st_dev and st_ino lead on x86_64 and aarch64 alike; the rest (144 bytes on
+/// x86_64, 128 on aarch64) is room only.
+#[repr(C)]
+pub struct stat_t {
+    pub dev: u64,
+    pub ino: u64,
+    pub rest: [u64; 16],
+}
+
 #[repr(C)]
 #[derive(Default)]
 pub struct ucred {
@@ -103,6 +112,7 @@ pub const WUNTRACED: c_int = 2;
 pub const PR_SET_PDEATHSIG: c_int = 1;
 pub const PR_SET_DUMPABLE: c_int = 4;
 pub const PR_SET_NAME: c_int = 15;
+pub const PR_SET_CHILD_SUBREAPER: c_int = 36;
 
 pub const SOL_SOCKET: c_int = 1;
 pub const SO_PEERCRED: c_int = 17;
@@ -112,6 +122,7 @@ pub const MSG_DONTWAIT: c_int = 0x40;
 pub const MSG_CMSG_CLOEXEC: c_int = 0x4000_0000;
 pub const SOCK_CLOEXEC: c_int = 0o2000000;
 
+pub const EPERM: c_int = 1;
 pub const ENOENT: c_int = 2;
 pub const EINTR: c_int = 4;
 pub const EBADF: c_int = 9;
@@ -125,6 +136,7 @@ pub const ELOOP: c_int = 40;
 pub const ESRCH: c_int = 3;
 pub const ESTALE: c_int = 116;
 
+pub const SYS_PIDFD_SEND_SIGNAL: c_long = 424;
 pub const SYS_PIDFD_OPEN: c_long = 434;
 pub const SYS_CLOSE_RANGE: c_long = 436;
 pub const CLOSE_RANGE_CLOEXEC: c_uint = 1 << 2;
@@ -134,6 +146,7 @@ extern "C" {
     pub fn syscall(num: c_long, ...) -> c_long;
     pub fn prctl(option: c_int, ...) -> c_int;
     pub fn fork() -> pid_t;
+    pub fn getpid() -> pid_t;
     pub fn execve(
         path: *const c_char,
         argv: *const *const c_char,
@@ -156,6 +169,7 @@ extern "C" {
     pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
     pub fn pread(fd: c_int, buf: *mut c_void, n: usize, off: i64) -> isize;
     pub fn close(fd: c_int) -> c_int;
+    pub fn fstat(fd: c_int, buf: *mut stat_t) -> c_int;
     pub fn dup2(from: c_int, to: c_int) -> c_int;
     pub fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
     pub fn pipe2(fds: *mut c_int, flags: c_int) -> c_int;

@@ -100,6 +100,59 @@ def no_leaks():
     assert after == before, "the test left something behind on the host"
 
 
+def rootfs_listing(root: str = ROOTFS) -> list:
+    """Every entry of the fixture rootfs: path, type and mode, owner, size, modification time
+    (a file written in place changes it) and link target. Empty while it is not built."""
+    out = []
+
+    def walk(d: str, rel: str):
+        with os.scandir(d) as it:
+            for e in it:
+                st = e.stat(follow_symlinks=False)
+                path = rel + e.name
+                out.append((path, st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns,
+                            os.readlink(e.path) if e.is_symlink() else ""))
+                if e.is_dir(follow_symlinks=False):
+                    walk(e.path, path + "/")
+
+    if os.path.isdir(root):
+        st = os.lstat(root)
+        out.append((".", st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, ""))
+        walk(root, "")
+    return sorted(out)
+
+
+def _listing_diff(before: list, after: list) -> str:
+    b, a = {e[0]: e for e in before}, {e[0]: e for e in after}
+    lines = [f"+ {p}" for p in sorted(a.keys() - b.keys())] + [f"- {p}" for p in sorted(b.keys() - a.keys())]
+    lines += [f"~ {p}" for p in sorted(a.keys() & b.keys()) if a[p] != b[p]]
+    return "\n".join(lines[:20])
+
+
+_PRISTINE = []  # the fixture's listing when this worker's session started
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixture_rootfs_untouched_by_the_session():
+    """The fixture rootfs is shared by every suite and every test (and by the other pytest
+    worker): a test that must write into a rootfs or bind onto a path missing from it (nsrun
+    creates bind targets inside the rootfs) uses `rootfs_copy`."""
+    _PRISTINE[:] = [rootfs_listing()]
+    yield
+    after = rootfs_listing()
+    assert after == _PRISTINE[0], f"the suite changed the fixture rootfs {ROOTFS}:\n{_listing_diff(_PRISTINE[0], after)}"
+
+
+@pytest.fixture(autouse=True)
+def fixture_rootfs_untouched():
+    """Fails a test during which the fixture rootfs changed (see above)."""
+    before = rootfs_listing()
+    yield
+    after = rootfs_listing()
+    assert after == before, (f"the fixture rootfs {ROOTFS} changed during this test (or a test of the "
+                             f"other pytest worker meanwhile); use rootfs_copy:\n{_listing_diff(before, after)}")
+
+
 def fixture_rootfs() -> str:
     """The busybox router rootfs, built once by `make rootfs` before any suite runs; the
     suites only read it."""

@@ -14,7 +14,7 @@ import pytest
 import nsrun
 from nsrun import Namespace
 
-from conftest import ROOT, children, cmdline, descendants, run, unique, wait_for_descendant, wait_until
+from conftest import ROOT, _started, children, cmdline, descendants, run, unique, wait_for_descendant, wait_until
 
 SH = "/bin/sh"
 
@@ -126,22 +126,23 @@ def test_without_rootfs_gets_fresh_proc_in_place():
     assert r.stdout.splitlines()[1].split() == ["1", "nsrun-init"]
 
 
-def test_bind_mounts_read_only_and_read_write(rootfs, tmp_path):
+def test_bind_mounts_read_only_and_read_write(rootfs_copy, tmp_path):
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro" / "f").write_text("host")
     (tmp_path / "rw").mkdir()
     r = sh(
-        rootfs,
+        rootfs_copy,
         "cat /mnt/ro/f; echo x > /mnt/ro/g || echo ro-refused; echo inside > /mnt/rw/new && echo rw-ok",
         mounts=[(tmp_path / "ro", "/mnt/ro", "ro"), (tmp_path / "rw", "/mnt/rw")],
         check=False,
     )
-    # busybox's rootfs has no /mnt/ro: targets must exist -> precise error instead
     if r.returncode != 0 and not r.stdout:
         pytest.fail(r.stderr)
     assert "host" in r.stdout and "ro-refused" in r.stdout and "rw-ok" in r.stdout
     assert (tmp_path / "rw" / "new").read_text() == "inside\n"
     assert not (tmp_path / "ro" / "g").exists()
+    # The rootfs has no /mnt/ro: nsrun made the mount points in it (so: a copy of the fixture).
+    assert (rootfs_copy / "mnt" / "ro").is_dir() and (rootfs_copy / "mnt" / "rw").is_dir()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,10 +190,11 @@ def test_boot_and_shutdown_run_around_the_payload(rootfs):
     assert r.stdout.splitlines() == ["rcS: boot: router up", "payload", "router", "rcS: shutdown: stopping"]
 
 
-def test_stop_runs_shutdown_then_terminates_everything(rootfs, tmp_path):
+def test_stop_runs_shutdown_then_terminates_everything(rootfs_copy, tmp_path):
+    # /log, a file bound from the host, is created in the rootfs as its mount point: a copy.
     log = tmp_path / "log"
     log.touch()
-    with nsrun.spawn([SH, "-c", "echo up >> /log; sleep 1000"], rootfs=rootfs,
+    with nsrun.spawn([SH, "-c", "echo up >> /log; sleep 1000"], rootfs=rootfs_copy,
                      boot=["/etc/rcS", "S", "boot"], shutdown=[SH, "-c", "/etc/rcS K shutdown >> /log"],
                      mounts=[(log, "/log")], stdout=nsrun.DEVNULL) as p:
         wait_until(log.read_text, what="the payload to start")
@@ -573,14 +575,21 @@ def test_unprivileged_user_launches_a_rootfs_in_a_user_namespace(rootfs, unprivi
 
 def test_init_in_a_joined_or_inherited_pid_namespace_never_signals_the_host(rootfs):
     """The init may kill "everything" only in its own PID namespace: kill(-1) from the host's
-    PID namespace would reach every process of the host."""
+    PID namespace would reach every process of the host. There it ends its own descendants
+    instead: a grandchild, and an orphan (a double fork) that comes to it as a child subreaper
+    rather than to the host's PID 1."""
     sentinel = subprocess.Popen(["sleep", "60"])
     try:
         for ns in ({"pid": None}, {"pid": f"/proc/{os.getpid()}/ns/pid"}):
             r = nsrun.run(["/bin/sh", "-c", "echo done"], namespaces=ns, capture_output=True, text=True, timeout=20)
             assert r.stdout == "done\n" and r.returncode == 0
-            with nsrun.spawn(["/bin/sh", "-c", "sleep 100"], namespaces=ns) as p:
+            script = "sleep 1001 & (sleep 1002 &); wait"
+            with nsrun.spawn(["/bin/sh", "-c", script], namespaces=ns) as p:
+                left = [wait_for_descendant(p.pid, argv) for argv in (["sleep", "1001"], ["sleep", "1002"])]
+                started = [_started(pid) for pid in left]
                 assert p.stop(timeout=5) == 128 + signal.SIGTERM
+            for pid, start in zip(left, started):
+                assert _started(pid) != start, f"pid {pid} ({cmdline(pid)}) outlived the launch"
             assert sentinel.poll() is None, "the init signalled a host process"
     finally:
         sentinel.kill()

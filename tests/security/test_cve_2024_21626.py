@@ -17,7 +17,9 @@ ATTACK = (
 )
 
 
-def test_no_host_directory_reaches_the_program(rootfs, tmp_path):
+def test_no_host_directory_reaches_the_program(rootfs_copy, tmp_path):
+    # The attack writes `pwned` wherever it can, the container's / included: a copy.
+    rootfs = rootfs_copy
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "keep").write_text("host\n")

@@ -54,7 +54,8 @@ def test_dev_console_is_a_bind_of_the_terminal_never_of_a_rootfs_link(rootfs_cop
     assert fingerprint(str(victim)) == before
 
 
-def test_procfs_overmounts_inside_do_not_redirect_nsruns_writes(rootfs, tmp_path):
+def test_procfs_overmounts_inside_do_not_redirect_nsruns_writes(rootfs_copy, tmp_path):
+    rootfs = rootfs_copy  # the bind target /victim is created in it
     victim = tmp_path / "victim"
     victim.write_text("host file\n")
     before = fingerprint(str(victim))

@@ -27,7 +27,8 @@ def test_the_fixture_rootfs_boots_unchanged(rootfs_copy):
     assert os.stat(rootfs_copy / "root" / "created").st_uid == 0
 
 
-def test_bound_host_files_and_host_sysctls_are_out_of_reach(rootfs, tmp_path):
+def test_bound_host_files_and_host_sysctls_are_out_of_reach(rootfs_copy, tmp_path):
+    rootfs = rootfs_copy  # the bind target /host is created in it
     victim = tmp_path / "victim"
     victim.mkdir()
     (victim / "file").write_text("host\n")

@@ -9,8 +9,11 @@
 //! Two ways in: the launcher's [`super::Child`] holds one end of a socket pair whose other end
 //! the init watches, and sends each request with a fresh reply socket ([`exec_via_control`]);
 //! any other host process uses [`exec_target`]: it copies the init's listening socket with
-//! pidfd_getfd(2), reads its abstract name and connects. The init serves that socket only to
-//! processes outside the launch's PID namespace.
+//! pidfd_getfd(2), reads its abstract name, connects, and sends that copy along with the
+//! request. The init serves that socket only to processes outside the launch's PID namespace,
+//! and runs a request only when it comes with the init's own listening socket: the proof that
+//! the caller may ptrace the init. Anyone can read the abstract name in /proc/net/unix and
+//! connect; that alone gets an EPERM answer.
 
 use std::ffi::OsString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -583,7 +586,6 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
     // An abstract name lives in a network namespace: the client socket is made in the listening
     // socket's (the launcher's), whichever this thread is in.
     let sock = socket_in_netns_of(&listen)?;
-    drop(listen);
     // SAFETY: connect to the address getsockname gave, with its length.
     let r = unsafe {
         libc::connect(
@@ -598,12 +600,19 @@ pub fn exec_target(pid: i32, cmd: &ExecCommand) -> Result<ExecChild> {
         Err(e) => return Err(Error::sys_nopath("exec: connect to the init", e)),
     }
     let Prepared { req, fds, ends } = cmd.prepare()?;
-    let raw = [fds[0].as_raw_fd(), fds[1].as_raw_fd(), fds[2].as_raw_fd()];
+    // The init's own socket first: it runs the request only for whoever could copy it.
+    let raw = [
+        listen.as_raw_fd(),
+        fds[0].as_raw_fd(),
+        fds[1].as_raw_fd(),
+        fds[2].as_raw_fd(),
+    ];
     match send(sock.as_fd(), &req, &raw) {
         Ok(()) => {}
         Err(Errno::EPIPE | Errno::ECONNRESET | Errno::ENOTCONN) => return Err(stopped()),
         Err(e) => return Err(Error::sys_nopath("exec: send request", e)),
     }
+    drop(listen);
     drop(fds);
     started(sock, ends)
 }

@@ -16,7 +16,9 @@ use std::fmt;
 pub const CONFIG_FD: i32 = 3;
 /// The init's listening exec socket (SOCK_SEQPACKET, abstract name in the launcher's network
 /// namespace) sits at this descriptor for its whole life, so another host process can take a
-/// copy with `pidfd_getfd(2)`.
+/// copy with `pidfd_getfd(2)`. A request on a connection to it comes with four descriptors:
+/// that copy (the proof that the caller may ptrace the init; without it the init answers
+/// EPERM), then the command's stdin, stdout and stderr.
 pub const LISTEN_FD: i32 = 4;
 /// argv\[0\] and comm of the init.
 pub const INIT_NAME: &str = "nsrun-init";
