@@ -15,7 +15,12 @@ fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let target = env::var("TARGET").expect("set by cargo");
-    for f in ["init/main.rs", "init/sys.rs", "src/launch/wire.rs"] {
+    for f in [
+        "init/main.rs",
+        "init/agent.rs",
+        "init/sys.rs",
+        "src/launch/wire.rs",
+    ] {
         println!("cargo:rerun-if-changed={}", manifest.join(f).display());
     }
     let image = out.join("nsrun-init");

@@ -23,6 +23,7 @@
 // /proc/self/maps, sigaltstack, SIGPIPE ignored) is work every launch would pay for nothing.
 #![no_main]
 
+mod agent;
 mod sys;
 #[path = "../src/launch/wire.rs"]
 mod wire;
@@ -290,7 +291,23 @@ const FORWARDED_WITH_HANDLER: [c_int; 8] = [
 
 /// Entry point, called by the C library's start code. Never returns.
 #[no_mangle]
-pub extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+#[allow(clippy::not_unsafe_ptr_arg_deref)] // argv comes from the C start code
+pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
+    // SAFETY: the C start code passes `argc` NUL-terminated strings in `argv`.
+    let argv0 = (argc > 0).then(|| unsafe { std::ffi::CStr::from_ptr(*argv) });
+    if argv0.is_some_and(|a| a.to_bytes() == wire::AGENT_NAME.as_bytes()) {
+        // SAFETY: prctl with integer arguments and a NUL-terminated name.
+        unsafe {
+            sys::prctl(
+                sys::PR_SET_NAME,
+                c"nsrun-agent".as_ptr(),
+                0usize,
+                0usize,
+                0usize,
+            );
+        }
+        agent::main();
+    }
     // SAFETY: prctl with integer arguments and a NUL-terminated name.
     unsafe {
         sys::prctl(sys::PR_SET_DUMPABLE, 0usize, 0usize, 0usize, 0usize);

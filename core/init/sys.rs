@@ -137,6 +137,32 @@ pub const ESRCH: c_int = 3;
 pub const ESTALE: c_int = 116;
 
 pub const SYS_PIDFD_SEND_SIGNAL: c_long = 424;
+pub const EEXIST: c_int = 17;
+pub const O_WRONLY: c_int = 1;
+pub const O_CREAT: c_int = 0o100;
+pub const O_NONBLOCK: c_int = 0o4000;
+pub const O_NOFOLLOW: c_int = 0o400000;
+pub const AF_UNIX: c_int = 1;
+pub const SOCK_SEQPACKET: c_int = 5;
+pub const CLONE_NEWNS: c_int = 0x20000;
+pub const CLONE_NEWCGROUP: c_int = 0x0200_0000;
+pub const CLONE_NEWUTS: c_int = 0x0400_0000;
+pub const CLONE_NEWIPC: c_int = 0x0800_0000;
+pub const CLONE_NEWPID: c_int = 0x2000_0000;
+pub const CLONE_NEWNET: c_int = 0x4000_0000;
+pub const MS_BIND: c_ulong = 4096;
+pub const MS_NOSUID: c_ulong = 2;
+pub const MS_NODEV: c_ulong = 4;
+pub const O_TRUNC: c_int = 0o1000;
+pub const MNT_DETACH: c_int = 2;
+pub const NSFS_MAGIC: u64 = 0x6e73_6673;
+
+#[repr(C)]
+pub struct sockaddr_un {
+    pub family: u16,
+    pub path: [u8; 108],
+}
+
 pub const SYS_PIDFD_OPEN: c_long = 434;
 pub const SYS_CLOSE_RANGE: c_long = 436;
 pub const CLOSE_RANGE_CLOEXEC: c_uint = 1 << 2;
@@ -190,6 +216,26 @@ extern "C" {
     ) -> c_int;
     pub fn sendmsg(fd: c_int, msg: *const msghdr, flags: c_int) -> isize;
     pub fn recvmsg(fd: c_int, msg: *mut msghdr, flags: c_int) -> isize;
+    pub fn socket(domain: c_int, kind: c_int, protocol: c_int) -> c_int;
+    pub fn bind(fd: c_int, addr: *const c_void, len: u32) -> c_int;
+    pub fn listen(fd: c_int, backlog: c_int) -> c_int;
+    pub fn mount(
+        source: *const c_char,
+        target: *const c_char,
+        fstype: *const c_char,
+        flags: c_ulong,
+        data: *const c_void,
+    ) -> c_int;
+    pub fn umount2(target: *const c_char, flags: c_int) -> c_int;
+    pub fn fstatfs(fd: c_int, buf: *mut c_void) -> c_int;
+    pub fn setsid() -> pid_t;
+    pub fn unlink(path: *const c_char) -> c_int;
+    pub fn umask(mask: u32) -> u32;
+    pub fn getuid() -> u32;
+    pub fn mkdir(path: *const c_char, mode: u32) -> c_int;
+    pub fn lchown(path: *const c_char, uid: u32, gid: u32) -> c_int;
+    pub fn fchown(fd: c_int, uid: u32, gid: u32) -> c_int;
+    pub fn fchmod(fd: c_int, mode: u32) -> c_int;
 }
 
 pub fn errno() -> c_int {

@@ -301,6 +301,24 @@ pub(crate) fn io_errno_nix(e: &std::io::Error) -> nix::errno::Errno {
 }
 
 fn link_message(op: &str, name: &str, netns: &str, errno: Errno) -> String {
+    let message = link_message_base(op, name, netns, errno);
+    match (errno, op.strip_prefix("create ")) {
+        // Rootless, the kernel's module autoloading is the only way in; say who can load it.
+        (Errno::EOPNOTSUPP, Some(kind)) if !crate::rootless::privileged() => {
+            let module = match kind {
+                "vlan" => "8021q",
+                other => other,
+            };
+            format!(
+                "{message}; nsrun runs rootless here and an ordinary user cannot load kernel \
+                 modules: as root, `modprobe {module}`"
+            )
+        }
+        _ => message,
+    }
+}
+
+fn link_message_base(op: &str, name: &str, netns: &str, errno: Errno) -> String {
     match errno {
         Errno::ENODEV => format!("{op} {name}: no such interface in netns {netns}"),
         Errno::EEXIST => {

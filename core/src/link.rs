@@ -105,17 +105,29 @@ struct Rtnl {
 
 impl Rtnl {
     fn open(op: &'static str, ns: Option<&Namespace>) -> Result<Rtnl> {
-        let guard = match ns {
-            Some(ns) => {
-                ns.expect_kind(Kind::Net)?;
-                Some(ns.enter()?)
-            }
-            None => None,
-        };
-        let sock = Socket::new(NETLINK_ROUTE);
-        if let Some(g) = guard {
-            g.leave()?;
+        if let Some(ns) = ns {
+            ns.expect_kind(Kind::Net)?;
         }
+        // Rootless: a socket made inside by the agent that holds the namespace's owner.
+        let by_agent = ns.and_then(|ns| Some((ns, crate::rootless::agent_for_ns(ns)?)));
+        let sock = if let Some((ns, agent)) = by_agent {
+            let fd = agent
+                .socket_in(ns, libc::AF_NETLINK, libc::SOCK_RAW, NETLINK_ROUTE as i32)
+                .map_err(|f| crate::rootless::agent::fail(op, f))?;
+            use std::os::fd::IntoRawFd;
+            // SAFETY: a netlink socket the agent just made; ownership moves to the Socket.
+            Ok(unsafe { <Socket as std::os::fd::FromRawFd>::from_raw_fd(fd.into_raw_fd()) })
+        } else {
+            let guard = match ns {
+                Some(ns) => Some(ns.enter()?),
+                None => None,
+            };
+            let sock = Socket::new(NETLINK_ROUTE);
+            if let Some(g) = guard {
+                g.leave()?;
+            }
+            sock
+        };
         let mut sock = sock.ctx_nopath(op)?;
         sock.bind_auto().ctx_nopath(op)?;
         sock.connect(&SocketAddr::new(0, 0)).ctx_nopath(op)?;

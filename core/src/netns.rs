@@ -14,8 +14,17 @@ use crate::{sys, unpersist, Kind, Namespace};
 /// Where `ip netns` keeps its namespaces.
 pub const RUN_DIR: &str = "/run/netns";
 
-/// The file of the named network namespace `name`, after checking the name.
+/// The file of the named network namespace `name`, after checking the name: in `/run/netns`,
+/// or for an ordinary user in its rootless directory ([`crate::rootless::netns::dir`]).
 pub fn path(name: &str) -> Result<PathBuf> {
+    if !crate::rootless::privileged() {
+        return crate::rootless::netns::path(name);
+    }
+    run_path(name)
+}
+
+/// `/run/netns/NAME`, after checking the name.
+pub(crate) fn run_path(name: &str) -> Result<PathBuf> {
     validate_name(name)?;
     crate::name::check_netns_name(name)?;
     Ok(Path::new(RUN_DIR).join(name))
@@ -109,6 +118,9 @@ fn make_shared(extra: MsFlags) -> Result<(), Errno> {
 /// mode 0 left by an add that died halfway is refused with [`Error::InvalidArgument`] (EEXIST)
 /// after 3 s; `rm` it. See [`Namespace::persist`].
 pub fn add(name: &str) -> Result<Namespace> {
+    if !crate::rootless::privileged() {
+        return crate::rootless::netns::add(name);
+    }
     let path = path(name)?;
     prepare_run_dir()?;
     let ns = Namespace::create(Kind::Net)?;
@@ -123,6 +135,9 @@ pub fn add(name: &str) -> Result<Namespace> {
 /// [`delete`] of the name, it gives the namespace or ENOENT: it waits while an add is
 /// mounting, so never a spurious [`Error::NotANamespace`].
 pub fn open(name: &str) -> Result<Namespace> {
+    if !crate::rootless::privileged() {
+        return crate::rootless::netns::open(name);
+    }
     Namespace::open_in_run_dir(&path(name)?, Some(Kind::Net))
 }
 
@@ -153,6 +168,9 @@ pub fn resolve(name_or_path: &str) -> Result<Namespace> {
 /// exactly one succeeds, the others get ENOENT. A delete racing [`add`] waits for the add to
 /// finish and then deletes it. See [`unpersist`].
 pub fn delete(name: &str) -> Result<()> {
+    if !crate::rootless::privileged() {
+        return crate::rootless::netns::delete(name);
+    }
     unpersist(path(name)?)
 }
 
@@ -176,6 +194,9 @@ pub(crate) fn label(ns: Option<&Namespace>) -> String {
 
 /// Names in `/run/netns` that hold a network namespace, sorted. Missing directory: empty list.
 pub fn list() -> Result<Vec<String>> {
+    if !crate::rootless::privileged() {
+        return crate::rootless::netns::list();
+    }
     let dir = match std::fs::read_dir(RUN_DIR) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),

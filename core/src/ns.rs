@@ -254,6 +254,10 @@ impl Namespace {
     /// made here had a helper init that has already exited, so it serves identity, persist,
     /// parent/owner queries; to run programs in a new pid namespace, launch them in one.
     pub fn create(kind: Kind) -> Result<Namespace> {
+        if kind != Kind::User && !crate::rootless::privileged() {
+            // An ordinary user: the keeper makes it, in the user's rootless user namespace.
+            return crate::rootless::create(kind);
+        }
         match kind {
             Kind::User | Kind::Pid => create_in_child(kind),
             Kind::Mnt | Kind::Time => create_in_thread(kind),

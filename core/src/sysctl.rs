@@ -87,15 +87,42 @@ fn sysctl_error(
 }
 
 fn read_value(path: &std::path::Path) -> std::io::Result<String> {
-    let mut f = OpenOptions::new().read(true).open(path)?;
+    read_file(OpenOptions::new().read(true).open(path)?)
+}
+
+fn read_file(mut f: std::fs::File) -> std::io::Result<String> {
     let mut s = String::new();
     f.read_to_string(&mut s)?;
     Ok(s.trim_end_matches('\n').to_owned())
 }
 
 fn write_value(path: &std::path::Path, value: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new().write(true).open(path)?;
-    f.write_all(value.as_bytes())
+    OpenOptions::new()
+        .write(true)
+        .open(path)?
+        .write_all(value.as_bytes())
+}
+
+/// Rootless: `path` opened inside `ns` by the agent that holds its owner (see
+/// [`crate::rootless::agent_for_ns`]), or None when the calling thread can enter `ns` itself.
+fn open_by_agent(
+    ns: Option<&Namespace>,
+    path: &std::path::Path,
+    write: bool,
+) -> Option<std::io::Result<std::fs::File>> {
+    let ns = ns?;
+    let agent = crate::rootless::agent_for_ns(ns)?;
+    let flags = if write {
+        libc::O_WRONLY
+    } else {
+        libc::O_RDONLY
+    };
+    Some(
+        agent
+            .open_in(ns, path, flags)
+            .map(std::fs::File::from)
+            .map_err(|f| std::io::Error::from_raw_os_error(f.errno() as i32)),
+    )
 }
 
 /// Runs `f` on the calling thread inside `ns` (None: where it is), then returns the thread to
@@ -119,7 +146,11 @@ fn in_netns<T>(
 pub fn get(ns: Option<&Namespace>, key: &str) -> Result<String> {
     const OP: &str = "read sysctl";
     let path = per_netns_path(OP, key)?;
-    in_netns(ns, || read_value(&path))?.map_err(|e| sysctl_error(OP, key, ns, path, &e, true))
+    let r = match open_by_agent(ns, &path, false) {
+        Some(f) => f.and_then(read_file),
+        None => in_netns(ns, || read_value(&path))?,
+    };
+    r.map_err(|e| sysctl_error(OP, key, ns, path, &e, true))
 }
 
 /// `sysctl -w KEY=VALUE` in network namespace `ns` (None: the calling thread's). Only `net.*`
@@ -128,8 +159,11 @@ pub fn set(ns: Option<&Namespace>, key: &str, value: &str) -> Result<()> {
     const OP: &str = "write sysctl";
     let path = per_netns_path(OP, key)?;
     check_value(OP, value)?;
-    in_netns(ns, || write_value(&path, value))?
-        .map_err(|e| sysctl_error(OP, key, ns, path, &e, true))
+    let r = match open_by_agent(ns, &path, true) {
+        Some(f) => f.and_then(|mut f| f.write_all(value.as_bytes())),
+        None => in_netns(ns, || write_value(&path, value))?,
+    };
+    r.map_err(|e| sysctl_error(OP, key, ns, path, &e, true))
 }
 
 /// `sysctl KEY` of any key, as the calling thread sees /proc/sys (the host's values for a

@@ -3,12 +3,15 @@
  *   ip netns add NET; ip link add ... type veth; ip link set vethX netns NET name eth1;
  *   unshare -mpuf chroot ROOTFS /etc/rcS ...; ip netns del NET
  *
- * becomes: a named netns, a veth pair with one end moved in as eth1 (the other end in a second
- * namespace standing for the test host), the rootfs booted joined to NET (/etc/rcS S boot, the
- * command, /etc/rcS K shutdown), and everything removed on exit.
+ * becomes: a named netns, a veth pair born in a second namespace standing for the test host,
+ * one end moved into NET as eth1 (no interface ever appears in the host's own namespace), the
+ * rootfs booted joined to NET (/etc/rcS S boot, the command, /etc/rcS K shutdown), and
+ * everything removed on exit.
  *
  * Build: cc boot_on_host.c $(pkg-config --cflags --libs nsrun) -o boot_on_host
- * Run as root: ./boot_on_host ROOTFS NET [CMD...]        (default CMD: an interactive /bin/sh)
+ * Run: ./boot_on_host ROOTFS NET [CMD...]        (default CMD: an interactive /bin/sh)
+ * As root, NET is /run/netns/NET (seen by `ip netns`); as an ordinary user the same program
+ * runs rootless: NET lives in the user's own directory, held by nsrun's per-user keeper.
  */
 #include <nsrun.h>
 #include <errno.h>
@@ -43,8 +46,8 @@ int main(int argc, char **argv)
 
     TRY(netns = nsrun_netns_add(net)); /* refused if NET exists: no netns bound over another */
     TRY(peer = nsrun_ns_create(NSRUN_NET));
-    TRY(nsrun_link_veth(-1, host_end, peer, peer_end));
-    TRY(nsrun_link_move(-1, host_end, netns, "eth1"));
+    TRY(nsrun_link_veth(peer, host_end, peer, peer_end));
+    TRY(nsrun_link_move(peer, host_end, netns, "eth1"));
     TRY(nsrun_link_add_address(netns, "eth1", "198.18.0.1/24"));
     TRY(nsrun_link_set_up(netns, "eth1", 1));
     TRY(nsrun_link_set_up(netns, "lo", 1));

@@ -1,10 +1,11 @@
 """boot_on_host: the router developer's shell script, done right in Python (no shell, no `ip`).
 
-A named netns, a veth pair with one end moved in as eth1 (the other end in a second namespace
-standing for the test host), the rootfs booted joined to the netns (/etc/rcS S boot, the command,
-/etc/rcS K shutdown), and everything removed on exit.
+A named netns, a veth pair born in a second namespace standing for the test host, one end moved
+into the netns as eth1 (no interface ever appears in the host's own namespace), the rootfs booted
+joined to the netns (/etc/rcS S boot, the command, /etc/rcS K shutdown), and everything removed
+on exit. As root NET is /run/netns/NET; as an ordinary user the same script runs rootless.
 
-    python boot_on_host.py ROOTFS NET [CMD...]      (as root; default CMD: an interactive shell)
+    python boot_on_host.py ROOTFS NET [CMD...]      (default CMD: an interactive shell)
 """
 import os
 import sys
@@ -17,8 +18,8 @@ host_end, peer_end = f"bp{os.getpid() % 100000}a", f"bp{os.getpid() % 100000}b"
 lab = nsrun.netns.add(net)  # refused if NET exists: never a netns bound over another
 try:
     peer = nsrun.Namespace.create("net")
-    nsrun.link.veth(host_end, peer_end, peer_ns=peer)
-    nsrun.link.move(host_end, lab, new_name="eth1")
+    nsrun.link.veth(host_end, peer_end, ns=peer, peer_ns=peer)
+    nsrun.link.move(host_end, lab, new_name="eth1", from_ns=peer)
     nsrun.link.add_address("eth1", "198.18.0.1/24", ns=lab)
     nsrun.link.set_up("eth1", ns=lab)
     nsrun.link.set_up("lo", ns=lab)

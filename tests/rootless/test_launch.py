@@ -123,10 +123,10 @@ def test_rootless_false_is_refused_by_the_kernel_with_a_clear_error():
 
 def test_the_c_api_launches_rootless_by_default():
     c = os.environ["NSRUN_C_LAUNCH"]
-    r = subprocess.run([c, ROOTFS, "auto", "/bin/sh", "-c", "echo $(id -u) $(hostname)"],
+    r = subprocess.run([c, ROOTFS, "auto", "/bin/sh", "-c", "echo $(id -u) $(ls /sys/class/net)"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
-    assert "0 c-router" in r.stdout.splitlines() and "rcS: boot: router up" in r.stdout
+    assert "0 lo" in r.stdout.splitlines() and "rcS: boot: router up" in r.stdout
     r = subprocess.run([c, ROOTFS, "0", "/bin/true"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 125 and "Operation not permitted" in r.stderr
 
@@ -138,3 +138,12 @@ def test_the_cli_run_and_boot_need_no_flag():
     r = subprocess.run([CLI, "boot", "--no-rootless", ROOTFS, "--", "/bin/true"],
                        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
     assert r.returncode == 125 and "Operation not permitted" in r.stderr
+
+
+def test_exec_into_a_running_rootless_launch_from_python_and_the_cli():
+    with nsrun.spawn(["sleep", "1000"], rootfs=ROOTFS, hostname="r9", namespaces={"net": "new"}) as p:
+        r = p.exec(["hostname"], capture_output=True, text=True)
+        assert r.stdout == "r9\n"
+        r = subprocess.run([CLI, "exec", "--target", str(p.pid), "--", "/bin/sh", "-c", "hostname; id -u"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and r.stdout == "r9\n0\n", r.stderr

@@ -56,8 +56,15 @@ pub fn netns(c: NetnsCmd) -> Res<u8> {
             if json {
                 println!("{}", serde_json::json!(names));
             } else {
+                // An ordinary user's names are rootless: in its own directory, held by its
+                // keeper (`ip netns` never sees them).
+                let mark = if nsrun::rootless::privileged() {
+                    ""
+                } else {
+                    " (rootless)"
+                };
                 for n in names {
-                    println!("{n}");
+                    println!("{n}{mark}");
                 }
             }
         }

@@ -31,6 +31,9 @@ pub(crate) fn prepare(node: &PlannedNode, mnt: &Namespace) -> Result<()> {
             & 0o7777;
         seeds.push((target.clone(), data, mode));
     }
+    if let Some(agent) = crate::rootless::agent_for_ns(mnt) {
+        return prepare_by_agent(node, mnt, &agent, &seeds);
+    }
     let fd = mnt.as_raw_fd();
     std::thread::scope(|s| {
         s.spawn(|| -> Result<()> {
@@ -54,7 +57,58 @@ pub(crate) fn prepare(node: &PlannedNode, mnt: &Namespace) -> Result<()> {
     })
 }
 
-fn mount_tmpfs(path: &Path, mode: u32, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+/// Rootless: the same, done by the agent of the lab's user namespace (the caller cannot join
+/// the node's mount namespace).
+fn prepare_by_agent(
+    node: &PlannedNode,
+    mnt: &Namespace,
+    agent: &crate::rootless::agent::Agent,
+    seeds: &[(PathBuf, Vec<u8>, u32)],
+) -> Result<()> {
+    use crate::launch::wire::agent_op as op;
+    use std::os::fd::AsFd;
+    use std::os::unix::ffi::OsStrExt;
+    let fail = |what: &'static str, path: &Path| {
+        let path = path.to_path_buf();
+        move |f: crate::rootless::agent::Failure| Error::sys(what, path, f.errno())
+    };
+    for p in &node.private {
+        let opts = tmpfs_options(p.mode, p.uid, p.gid);
+        agent
+            .call_data(
+                op::MOUNT_TMPFS,
+                [0; 3],
+                p.path.as_os_str().as_bytes(),
+                opts.as_bytes(),
+                Some(mnt.as_fd()),
+            )
+            .map_err(fail("lab: mount private directory", &p.path))?;
+    }
+    for (target, data, mode) in seeds {
+        let dir = node
+            .private
+            .iter()
+            .filter(|p| target.starts_with(&p.path))
+            .max_by_key(|p| p.path.as_os_str().len())
+            .expect("validated: inside a private directory");
+        agent
+            .call_data(
+                op::WRITE_FILE,
+                [
+                    *mode,
+                    dir.uid.unwrap_or(u32::MAX),
+                    dir.gid.unwrap_or(u32::MAX),
+                ],
+                target.as_os_str().as_bytes(),
+                data,
+                Some(mnt.as_fd()),
+            )
+            .map_err(fail("lab: write seed file", target))?;
+    }
+    Ok(())
+}
+
+fn tmpfs_options(mode: u32, uid: Option<u32>, gid: Option<u32>) -> String {
     let mut opts = format!("mode={mode:o},size=64m");
     if let Some(u) = uid {
         opts.push_str(&format!(",uid={u}"));
@@ -62,6 +116,11 @@ fn mount_tmpfs(path: &Path, mode: u32, uid: Option<u32>, gid: Option<u32>) -> Re
     if let Some(g) = gid {
         opts.push_str(&format!(",gid={g}"));
     }
+    opts
+}
+
+fn mount_tmpfs(path: &Path, mode: u32, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+    let opts = tmpfs_options(mode, uid, gid);
     nix::mount::mount(
         Some("tmpfs"),
         path,

@@ -177,6 +177,8 @@ pub struct Lab {
     name: String,
     nodes: Vec<Node>,
     lan_ns: Option<Namespace>,
+    /// Rootless: the agent in the lab's own user namespace (dropped last).
+    agent: Option<std::sync::Arc<crate::rootless::agent::Agent>>,
 }
 
 fn trace(what: &str, t0: std::time::Instant) {
@@ -233,16 +235,41 @@ impl Lab {
         let n = plan.nodes.len();
 
         let t0 = std::time::Instant::now();
+        // 0. Rootless: the lab's own user namespace, which owns every namespace below.
+        let agent = if crate::rootless::privileged() {
+            None
+        } else {
+            Some(crate::rootless::lab_agent().map_err(step(None, "rootless user namespace"))?)
+        };
+        // Rootless with only root mapped: a node's owners and daemons that switch users fail;
+        // say what would fix it.
+        let single = agent.is_some() && crate::rootless::Maps::for_caller().single();
+        let single_map_hint = |e: Error| {
+            if single {
+                Error::Rootless {
+                    op: "lab",
+                    reason: format!("{e} ({})", crate::rootless::single_map_hint()),
+                    errno: e.errno(),
+                }
+            } else {
+                e
+            }
+        };
+        let create = || match &agent {
+            Some(a) => a
+                .new_ns(Kind::Net)
+                .map_err(|f| crate::rootless::agent::fail("create namespace (rootless)", f)),
+            None => Namespace::create(Kind::Net),
+        };
         // 1. Namespaces.
         let netns = parallel::run(n, |i| {
-            Namespace::create(Kind::Net)
-                .map_err(step(Some(&plan.nodes[i].name), "create network namespace"))
+            create().map_err(step(Some(&plan.nodes[i].name), "create network namespace"))
         })
         .map_err(|(e, _)| e)?;
         let lan_ns = if plan.lans.is_empty() {
             None
         } else {
-            Some(Namespace::create(Kind::Net).map_err(step(None, "create LAN namespace"))?)
+            Some(create().map_err(step(None, "create LAN namespace"))?)
         };
 
         trace("namespaces", t0);
@@ -343,10 +370,13 @@ impl Lab {
             let mnt = node_handle
                 .namespace(Kind::Mnt)
                 .map_err(step(node, "open node mount namespace"))?;
-            private::prepare(spec, &mnt).map_err(step(node, "private directories"))?;
+            private::prepare(spec, &mnt)
+                .map_err(single_map_hint)
+                .map_err(step(node, "private directories"))?;
             if let Some(boot) = &spec.boot {
                 node_handle
                     .run_captured(boot, BOOT_TIMEOUT)
+                    .map_err(single_map_hint)
                     .map_err(step(node, "boot"))?;
             }
             Ok::<_, Error>(node_handle)
@@ -364,7 +394,13 @@ impl Lab {
             name: plan.name.clone(),
             nodes,
             lan_ns,
+            agent,
         })
+    }
+
+    /// True when the lab runs rootless, in a user namespace of its own.
+    pub fn rootless(&self) -> bool {
+        self.agent.is_some()
     }
 
     /// The lab's name.

@@ -18,6 +18,16 @@ use crate::error::{Context, Error, Result};
 
 /// Where supervised labs record themselves.
 pub const RUN_DIR: &str = "/run/nsrun/labs";
+
+/// Where labs are recorded: [`RUN_DIR`] for root, `labs` in the user's rootless state
+/// directory ([`crate::rootless::state_dir`]) for an ordinary user.
+pub fn run_dir() -> Result<PathBuf> {
+    if crate::rootless::privileged() {
+        Ok(PathBuf::from(RUN_DIR))
+    } else {
+        Ok(crate::rootless::state_dir()?.join("labs"))
+    }
+}
 const STATE: &str = "state.json";
 
 /// A process, identified by pid and start time (field 22 of /proc/PID/stat).
@@ -93,7 +103,7 @@ pub fn dir(name: &str) -> Result<PathBuf> {
         file: None,
         message,
     })?;
-    Ok(Path::new(RUN_DIR).join(name))
+    Ok(run_dir()?.join(name))
 }
 
 fn read_entry(name: &str, dir: PathBuf) -> Entry {
@@ -117,10 +127,11 @@ fn read_entry(name: &str, dir: PathBuf) -> Entry {
 
 /// Every lab recorded under [`RUN_DIR`], sorted by name.
 pub fn list() -> Result<Vec<Entry>> {
-    let rd = match std::fs::read_dir(RUN_DIR) {
+    let run = run_dir()?;
+    let rd = match std::fs::read_dir(&run) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).ctx("lab: list", RUN_DIR),
+        Err(e) => return Err(e).ctx("lab: list", &run),
     };
     let mut out: Vec<Entry> = rd
         .filter_map(|e| e.ok())
@@ -150,7 +161,8 @@ pub fn get(name: &str) -> Result<Entry> {
 /// refusing a name whose supervisor runs; a stale directory of that name is cleaned first.
 pub fn claim(name: &str) -> Result<PathBuf> {
     let d = dir(name)?;
-    std::fs::create_dir_all(RUN_DIR).ctx("lab: create", RUN_DIR)?;
+    let run = run_dir()?;
+    std::fs::create_dir_all(&run).ctx("lab: create", &run)?;
     loop {
         match std::fs::create_dir(&d) {
             Ok(()) => break,

@@ -23,7 +23,7 @@ mod child;
 mod defaults;
 mod handle;
 mod idmap;
-mod image;
+pub(crate) mod image;
 mod isolate;
 mod options;
 mod plan;
@@ -31,7 +31,7 @@ mod session;
 mod signal;
 mod spawn;
 mod status;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -423,7 +423,26 @@ fn socket_in_netns_of(of: &OwnedFd) -> Result<OwnedFd> {
     const SIOCGSKNS: libc::c_ulong = 0x894C;
     // SAFETY: SIOCGSKNS returns a new descriptor of the socket's network namespace, or -1.
     let ns = unsafe { libc::ioctl(of.as_raw_fd(), SIOCGSKNS) };
-    let ns = Errno::result(ns).ctx_nopath("exec: network namespace of the init's socket")?;
+    let ns = match Errno::result(ns) {
+        Ok(ns) => ns,
+        // An ordinary user may not ask (CAP_NET_ADMIN over it); a rootless launch's listening
+        // socket was made by that user, in a namespace it could not leave: its own.
+        Err(Errno::EPERM) if !crate::rootless::privileged() => {
+            // SAFETY: socket(2) returns a new descriptor or -1.
+            let s = unsafe {
+                libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0)
+            };
+            let s = Errno::result(s).ctx_nopath("exec: socket")?;
+            // SAFETY: the kernel just returned this descriptor; we own it.
+            return Ok(unsafe { OwnedFd::from_raw_fd(s) });
+        }
+        Err(e) => {
+            return Err(Error::sys_nopath(
+                "exec: network namespace of the init's socket",
+                e,
+            ))
+        }
+    };
     // SAFETY: the kernel just returned this descriptor; we own it.
     let ns = unsafe { OwnedFd::from_raw_fd(ns) };
     let ns = crate::Namespace::open(

@@ -499,3 +499,89 @@ pub const EVENT_SHUTDOWN_DONE: u32 = 11;
 /// From the init (interactive launches), unasked: the program was stopped, then the signal
 /// (i32) that stopped it.
 pub const EVENT_PAYLOAD_STOPPED: u32 = 12;
+
+/// The agent: nsrun-init started with argv\[0\] [`AGENT_NAME`] does, for a caller without
+/// privilege, what needs it inside a user namespace the caller owns ([`crate::rootless`]'s
+/// keeper and the user namespace of a rootless lab). It serves [`AgentRequest`]s on descriptor
+/// [`AGENT_FD`] (a SOCK_SEQPACKET socket) and, once asked to listen, on a socket file. Each
+/// answer is an i32 (a value >= 0, or -errno) with at most one descriptor as SCM_RIGHTS.
+pub const AGENT_NAME: &str = "nsrun-agent";
+/// The agent's first connection.
+pub const AGENT_FD: i32 = 3;
+
+/// The operations of an agent; `fd` is the descriptor sent with the request.
+pub mod agent_op {
+    /// unshare(a) for the agent itself (CLONE_NEWUSER first, CLONE_NEWNS for the keeper).
+    pub const UNSHARE: u32 = 1;
+    /// A new namespace of flag `a`, the agent's own unchanged: its descriptor.
+    pub const NEWNS: u32 = 2;
+    /// socket(a, b, c) in the network namespace `fd`.
+    pub const SOCKET: u32 = 3;
+    /// open(path, a) in the network namespace `fd` (a /proc/sys/net file).
+    pub const OPEN: u32 = 4;
+    /// The agent's own namespace file `path` (`user`, `mnt`…) opened.
+    pub const NSFD: u32 = 5;
+    /// Mount propagation `a` (MS_SLAVE|MS_REC…) of the agent's root.
+    pub const PROPAGATION: u32 = 6;
+    /// Listen on the socket file `path` (replacing a stale one); connections from other users
+    /// are closed at once.
+    pub const LISTEN: u32 = 7;
+    /// Outlive the first connection (setsid): exit only once no connection is left and no name
+    /// is held; the socket file is unlinked first.
+    pub const DETACH: u32 = 8;
+    /// A new network namespace bound on `path` (made if missing; EEXIST if it holds one),
+    /// inside the agent's mount namespace: its descriptor.
+    pub const ADD_NET: u32 = 9;
+    /// Unmounts every namespace bound on `path` and removes the file: how many there were
+    /// (ENOENT: no file; EINVAL: none bound, the file is removed anyway).
+    pub const DELETE: u32 = 10;
+    /// The namespace bound on `path` (ENOENT: no file; EINVAL: none bound).
+    pub const OPEN_NS: u32 = 11;
+    /// A tmpfs (nosuid, nodev; options `data`) mounted on `path` in the mount namespace `fd`.
+    pub const MOUNT_TMPFS: u32 = 12;
+    /// `data` written to `path` (mode `a`, owner `b`:`c`, u32::MAX: unchanged) in the mount
+    /// namespace `fd`, its missing parents made with the same owner.
+    pub const WRITE_FILE: u32 = 13;
+}
+
+/// One request to an agent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AgentRequest {
+    pub op: u32,
+    pub a: u32,
+    pub b: u32,
+    pub c: u32,
+    pub path: Vec<u8>,
+    pub data: Vec<u8>,
+}
+
+const AGENT_MAGIC: u32 = 0x6e73_7861; // "nsxa"
+
+impl AgentRequest {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(AGENT_MAGIC)
+            .u32(self.op)
+            .u32(self.a)
+            .u32(self.b)
+            .u32(self.c)
+            .bytes(&self.path)
+            .bytes(&self.data);
+        w.0
+    }
+
+    pub fn decode(buf: &[u8]) -> Option<AgentRequest> {
+        let mut r = Reader::new(buf);
+        if r.u32()? != AGENT_MAGIC {
+            return None;
+        }
+        Some(AgentRequest {
+            op: r.u32()?,
+            a: r.u32()?,
+            b: r.u32()?,
+            c: r.u32()?,
+            path: r.bytes()?,
+            data: r.bytes()?,
+        })
+    }
+}

@@ -12,6 +12,10 @@
 //!   the caller exist, ids 1.. inside map the caller's subordinate range, so daemons that switch
 //!   to users of their own (FRR runs as `frr`) work; otherwise only root is mapped.
 
+pub(crate) mod agent;
+pub(crate) mod keeper;
+pub mod netns;
+
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -248,6 +252,41 @@ pub fn state_dir() -> Result<PathBuf> {
         ));
     }
     Ok(dir)
+}
+
+/// A namespace of `kind` made by the keeper, in the user's rootless user namespace: what
+/// [`crate::Namespace::create`] does for a caller without CAP_SYS_ADMIN.
+pub(crate) fn create(kind: crate::Kind) -> Result<crate::Namespace> {
+    keeper::with_keeper(|k| k.new_ns(kind))?.map_err(|f| {
+        Error::sys_nopath(
+            "create namespace (rootless, by the keeper): unshare",
+            f.errno(),
+        )
+    })
+}
+
+/// The user namespace of a rootless lab: an agent in a new user namespace (the caller's
+/// maps), registered so the lab's links, sysctls and private directories find it; it and its
+/// namespace go when the last handle (the lab's) is dropped, or the caller dies.
+pub(crate) fn lab_agent() -> Result<std::sync::Arc<agent::Agent>> {
+    check("lab up")?;
+    let a = std::sync::Arc::new(agent::Agent::start(&Maps::for_caller())?);
+    keeper::register(&a);
+    Ok(a)
+}
+
+/// The agent of this process that can work inside `ns` when the caller itself cannot: the
+/// caller lacks CAP_SYS_ADMIN and `ns` belongs to a user namespace of the caller's that an
+/// agent holds (the keeper's, or a rootless lab's). None: do it directly.
+pub(crate) fn agent_for_ns(ns: &crate::Namespace) -> Option<std::sync::Arc<agent::Agent>> {
+    if privileged() {
+        return None;
+    }
+    let owner = ns.owner().ok()?;
+    if owner == crate::Namespace::current(crate::Kind::User).ok()? {
+        return None;
+    }
+    keeper::agent_for(owner.id())
 }
 
 #[cfg(test)]
