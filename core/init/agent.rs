@@ -209,6 +209,11 @@ impl Agent {
                 ok(unsafe { sys::unshare(r.a as c_int) })
             }
             op::NEWNS => self.new_ns(r.a as c_int).map(|fd| (0, Some(fd))),
+            op::SETNS => {
+                let ns = fd0()?;
+                // SAFETY: setns(2) on a descriptor we were sent.
+                ok(unsafe { sys::setns(ns, r.a as c_int) })
+            }
             op::SOCKET => {
                 let ns = fd0()?;
                 self.in_netns(ns, || {

@@ -419,12 +419,12 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
     } else {
         None
     };
-    // In a user namespace the caller made without newgidmap, setgroups is denied; one it
-    // joins may deny it too (the ids are then kept as they are).
-    let may_setgroups = if new_user {
+    // In a user namespace the caller made without newgidmap, setgroups is denied.
+    // Joined, it is one nsrun made with the caller's maps (shared, the keeper's, a lab's).
+    let may_setgroups = if new_user || join_user.is_some() {
         euid() == 0 || rootless.as_ref().is_some_and(|m| !m.single())
     } else {
-        join_user.is_none()
+        true
     };
 
     let mut control = None;
@@ -1158,6 +1158,12 @@ fn rootless(l: &mut Launch) -> Result<Option<crate::rootless::Maps>> {
     match owner {
         Some(o) => {
             l.namespaces.insert(Kind::User, NsMode::Join(o));
+        }
+        // With a subordinate range, the setuid helpers cost two execs per user namespace:
+        // launches join one the process mapped once ([`crate::rootless::shared_userns`]).
+        None if !maps.single() => {
+            l.namespaces
+                .insert(Kind::User, NsMode::Join(crate::rootless::shared_userns()?));
         }
         None => {
             l.id_maps(maps.uid.clone(), maps.gid.clone());

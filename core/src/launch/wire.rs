@@ -542,6 +542,8 @@ pub mod agent_op {
     /// `data` written to `path` (mode `a`, owner `b`:`c`, u32::MAX: unchanged) in the mount
     /// namespace `fd`, its missing parents made with the same owner.
     pub const WRITE_FILE: u32 = 13;
+    /// setns(fd, a) for the agent itself (a second agent joining the first's user namespace).
+    pub const SETNS: u32 = 14;
 }
 
 /// One request to an agent.

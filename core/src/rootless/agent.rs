@@ -31,13 +31,25 @@ use crate::error::{Error, Result};
 use crate::launch::wire::{agent_op as op, AgentRequest, AGENT_FD, AGENT_NAME};
 use crate::{Kind, Namespace, NsId};
 
-/// A connection to an agent. Requests on one connection are serialized.
+/// Connections to one or more agent processes in one user namespace (see [`Agent::widen`]).
+/// Requests on one connection are serialized; a request takes a free connection when there
+/// is one.
 #[derive(Debug)]
 pub(crate) struct Agent {
-    sock: Mutex<OwnedFd>,
+    socks: Vec<Mutex<OwnedFd>>,
+    next: std::sync::atomic::AtomicUsize,
     /// The agent's user namespace: the one that owns what it makes.
     userns: NsId,
 }
+
+/// The namespaces an agent unshares for itself once in its user namespace: it works inside
+/// others (setns) and must be able to come back, which it could not to the host's (owned by
+/// the initial user namespace).
+const HOME: libc::c_int = libc::CLONE_NEWNET
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP;
 
 /// A failed request: the connection broke (the agent is gone), or the agent answered -errno.
 #[derive(Debug)]
@@ -61,45 +73,65 @@ impl Agent {
     /// returns the connection. It lives until that connection (and, detached, every other) is
     /// closed.
     pub(crate) fn start(maps: &Maps) -> Result<Agent> {
-        let (mine, theirs) = socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::SOCK_CLOEXEC,
-        )
-        .map_err(|e| Error::sys_nopath("rootless: socketpair for the agent", e))?;
-        let pid = spawn(theirs.as_fd())?;
-        drop(theirs);
-        let sock = Mutex::new(mine);
-        let agent = Agent {
-            sock,
-            userns: NsId { dev: 0, ino: 0 },
-        };
-        let setup = || -> Result<Agent> {
+        let (pid, mine) = spawn_connected()?;
+        let mut agent = Agent::over(vec![mine], NsId { dev: 0, ino: 0 });
+        let setup = || -> Result<()> {
             agent
                 .call(op::UNSHARE, [libc::CLONE_NEWUSER as u32, 0, 0], b"", None)
                 .map_err(|f| fail("rootless: agent: unshare(CLONE_NEWUSER)", f))?;
             write_maps(pid, maps)?;
-            // Namespaces of its own, owned by its user namespace: the agent works inside
-            // others (setns) and must be able to come back, which it could not to the
-            // host's (owned by the initial user namespace).
-            let home = libc::CLONE_NEWNET
-                | libc::CLONE_NEWUTS
-                | libc::CLONE_NEWIPC
-                | libc::CLONE_NEWNS
-                | libc::CLONE_NEWCGROUP;
             agent
-                .call(op::UNSHARE, [home as u32, 0, 0], b"", None)
+                .call(op::UNSHARE, [HOME as u32, 0, 0], b"", None)
                 .map_err(|f| fail("rootless: agent: unshare its own namespaces", f))?;
-            let user = agent.ns_fd("user")?;
-            Ok(Agent {
-                userns: user.id(),
-                sock: agent.sock,
-            })
+            Ok(())
         };
         let result = setup();
         reap(pid);
-        result
+        result?;
+        agent.userns = agent.ns_fd("user")?.id();
+        Ok(agent)
+    }
+
+    /// `n` agent processes in all, the others joining the first one's user namespace, so
+    /// requests from several threads (a lab's bring-up) run side by side.
+    pub(crate) fn widen(mut self, n: usize) -> Result<Agent> {
+        let user = self.ns_fd("user")?;
+        while self.socks.len() < n {
+            let (pid, sock) = spawn_connected()?;
+            let one = Agent::over(vec![sock], self.userns);
+            let r = one
+                .call(
+                    op::SETNS,
+                    [libc::CLONE_NEWUSER as u32, 0, 0],
+                    b"",
+                    Some(user.as_fd()),
+                )
+                .and_then(|_| one.call(op::UNSHARE, [HOME as u32, 0, 0], b"", None))
+                .map_err(|f| fail("rootless: agent: join the user namespace", f));
+            reap(pid);
+            r?;
+            self.socks.extend(one.socks);
+        }
+        Ok(self)
+    }
+
+    fn over(socks: Vec<OwnedFd>, userns: NsId) -> Agent {
+        Agent {
+            socks: socks.into_iter().map(Mutex::new).collect(),
+            next: std::sync::atomic::AtomicUsize::new(0),
+            userns,
+        }
+    }
+
+    /// A connection: a free one if any, else the next in turn (waiting for it).
+    fn conn(&self) -> std::sync::MutexGuard<'_, OwnedFd> {
+        for s in &self.socks {
+            if let Ok(g) = s.try_lock() {
+                return g;
+            }
+        }
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.socks.len();
+        self.socks[i].lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Connects to a listening agent's socket file.
@@ -112,10 +144,7 @@ impl Agent {
             None,
         )?;
         connect(s.as_raw_fd(), &UnixAddr::new(path)?)?;
-        let mut agent = Agent {
-            sock: Mutex::new(s),
-            userns: NsId { dev: 0, ino: 0 },
-        };
+        let mut agent = Agent::over(vec![s], NsId { dev: 0, ino: 0 });
         let user = agent
             .ns_fd("user")
             .map_err(|e| Errno::from_raw(e.errno().raw()))?;
@@ -157,7 +186,7 @@ impl Agent {
             data: data.to_vec(),
         }
         .encode();
-        let sock = self.sock.lock().unwrap_or_else(|p| p.into_inner());
+        let sock = self.conn();
         let raw = fd.map(|f| [f.as_raw_fd()]);
         let cmsgs: Vec<ControlMessage<'_>> = raw
             .as_ref()
@@ -268,6 +297,19 @@ impl Agent {
 /// An [`Error`] for a failed request `what`.
 pub(crate) fn fail(what: &'static str, f: Failure) -> Error {
     Error::sys_nopath(what, f.errno())
+}
+
+/// A new agent process and our end of its socket.
+fn spawn_connected() -> Result<(libc::pid_t, OwnedFd)> {
+    let (mine, theirs) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| Error::sys_nopath("rootless: socketpair for the agent", e))?;
+    let pid = spawn(theirs.as_fd())?;
+    Ok((pid, mine))
 }
 
 /// posix_spawn of the sealed nsrun-init image as `nsrun-agent`, with `sock` as its descriptor

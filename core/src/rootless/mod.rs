@@ -270,9 +270,26 @@ pub(crate) fn create(kind: crate::Kind) -> Result<crate::Namespace> {
 /// namespace go when the last handle (the lab's) is dropped, or the caller dies.
 pub(crate) fn lab_agent() -> Result<std::sync::Arc<agent::Agent>> {
     check("lab up")?;
-    let a = std::sync::Arc::new(agent::Agent::start(&Maps::for_caller())?);
+    // One agent process per core: the bring-up's threads ask side by side.
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let a = std::sync::Arc::new(agent::Agent::start(&Maps::for_caller())?.widen(cores)?);
     keeper::register(&a);
     Ok(a)
+}
+
+/// The user namespace this process's rootless launches join when the caller has a subordinate
+/// range: mapped once (by an agent and newuidmap/newgidmap, ~2 ms), then held by a descriptor
+/// for the life of the process. Podman's rootless containers share one the same way. A
+/// launch still gets every other namespace of its own; root in two launches of one process is
+/// the same user, which reaches nothing of the other's (separate PID and mount namespaces).
+pub(crate) fn shared_userns() -> Result<crate::Namespace> {
+    static SHARED: std::sync::Mutex<Option<crate::Namespace>> = std::sync::Mutex::new(None);
+    let mut s = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    if s.is_none() {
+        let a = agent::Agent::start(&Maps::for_caller())?;
+        *s = Some(a.ns_fd("user")?);
+    }
+    s.as_ref().expect("set above").try_clone()
 }
 
 /// The agent of this process that can work inside `ns` when the caller itself cannot: the
