@@ -162,12 +162,14 @@ demo: deps python rootfs stage
 	examples/demo.sh $(STAGE)/bin/nsrun $(ROOTFS)
 
 ## bench: benchmarks against ip, pyroute2 (prints ratios)
-bench: deps python rootfs
+bench: deps python rootfs wheel
 	dpkg -s bubblewrap >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap
 	$(VENV)/bin/pip install -q --disable-pip-version-check pyroute2
 	$(PY) bench/bench_netns.py
 	$(PY) bench/bench_launch.py
 	$(PY) bench/bench_link.py
+	tests/rootless/accounts.sh
+	$(PY) bench/bench_rootless.py
 
 ## install: PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib (also BINDIR, INCLUDEDIR, PKGCONFIGDIR):
 ## the nsrun command, libnsrun.so.0 (+ the libnsrun.so link), libnsrun.a, nsrun.h, nsrun.pc and
