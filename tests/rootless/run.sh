@@ -16,6 +16,13 @@ root=$(cd "$here/../.." && pwd)
 
 "$here/accounts.sh"
 
+# One run at a time per machine: the checks below count every process of the accounts, so a
+# second copy of the suite (make test-repeat beside another run) waits for this one.
+lockdir=/run/lock
+[ -d "$lockdir" ] || lockdir=/run
+exec 9>"$lockdir/nsrun-rootless-suite.lock"
+flock 9
+
 tmp=$(mktemp -d /tmp/nsrun-rootless.XXXXXX)
 chmod 755 "$tmp"
 cleanup() { rm -rf "$tmp"; }
@@ -37,6 +44,8 @@ cc -std=c11 -Wall -Wextra -Werror -I"$root/include" "$here/launch.c" \
     -o "$tmp/launch" -L"$tmp/lib" -lnsrun -Wl,-rpath,"$tmp/lib"
 chmod -R a+rX "$tmp"
 
+# The accounts may not enter the checkout (CI clones into a 0700 `mktemp -d`): run from here.
+cd "$tmp"
 status=0
 for user in nsrun-rl nsrun-rl1; do
     maps=range
@@ -51,7 +60,8 @@ for user in nsrun-rl nsrun-rl1; do
         HOME="$tmp/home-$user" XDG_RUNTIME_DIR="$tmp/run-$user" LANG=C.UTF-8 \
         NSRUN_CLI="$tmp/nsrun" NSRUN_ROOTFS="$tmp/rootfs-$user" NSRUN_MAPS=$maps \
         NSRUN_C_BOOT="$tmp/boot_on_host" NSRUN_C_LAUNCH="$tmp/launch" \
-        "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$tmp/tests" || status=1
+        "$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider --basetemp="$tmp/home-$user/pytest" \
+        "$tmp/tests" || status=1
     # Nothing of the account may be left: no process, no state. (The keeper exits as the
     # suite's last connection closes; a zombie waiting for PID 1 to reap it holds nothing.)
     for _ in $(seq 1 100); do
