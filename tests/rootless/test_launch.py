@@ -131,6 +131,16 @@ def test_the_c_api_launches_rootless_by_default():
     assert r.returncode == 125 and "Operation not permitted" in r.stderr
 
 
+def test_a_c_builder_spawned_twice_is_rootless_both_times():
+    # The rootless decision must not stick to the builder: the second spawn of one builder
+    # used to join the first one's user namespace as if asked to (clone: EPERM).
+    env = dict(os.environ, NSRUN_C_LAUNCH_TIMES="2")
+    r = subprocess.run([os.environ["NSRUN_C_LAUNCH"], ROOTFS, "auto", "/bin/sh", "-c", "id -u"],
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 0, r.stderr
+    assert [x for x in r.stdout.splitlines() if x == "0"] == ["0", "0"], r.stdout
+
+
 def test_the_cli_run_and_boot_need_no_flag():
     r = subprocess.run([CLI, "run", "-R", ROOTFS, "-p", "-n", "--mount-proc", "--", "/bin/sh", "-c",
                         "echo $(id -u) $(cat /proc/1/comm)"], capture_output=True, text=True, timeout=30)

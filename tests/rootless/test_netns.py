@@ -1,9 +1,11 @@
 """Named network namespaces, links and the C API as an ordinary user (issue 14): run by
 tests/rootless/run.sh, never as root."""
 
+import errno
 import os
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -147,3 +149,51 @@ def test_a_link_kind_the_kernel_lacks_is_named_with_who_can_load_it():
         with pytest.raises(OSError) as e:
             nsrun.link.vlan("br0", 7, ns=ns)
         assert "modprobe 8021q" in str(e.value) and "rootless" in str(e.value), str(e.value)
+
+
+def our_keeper():
+    """The pid of the keeper listening on this suite's STATE/keeper.sock (another run as the
+    same account has a keeper of its own), by the socket's inode in /proc/net/unix."""
+    sock = os.path.join(STATE, "keeper.sock")
+    inodes = {line.split()[6] for line in open("/proc/net/unix") if line.split()[-1] == sock}
+    for pid in keepers():
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return pid
+    return None
+
+
+def test_a_cached_keeper_connection_survives_the_keepers_death():
+    # This process keeps its connection to the keeper; once the keeper is killed, open and
+    # list must go to the keeper that runs now, not fail on the dead one (EPIPE) or list
+    # nothing.
+    a, b = unique("rlka"), unique("rlkb")
+    nsrun.netns.add(a).close()
+    pid = our_keeper()
+    assert pid is not None
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 10
+    while our_keeper() == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        r = cli("netns", "add", b)
+        assert r.returncode == 0, r.stderr
+        assert b in nsrun.netns.list()
+        nsrun.netns.open(b).close()
+        with pytest.raises(OSError) as e:
+            nsrun.netns.open(a)
+        assert e.value.errno != errno.EPIPE
+    finally:
+        for n in (a, b):
+            try:
+                nsrun.netns.delete(n)
+            except OSError:
+                pass

@@ -315,7 +315,17 @@ impl Launch {
         deadline: Option<std::time::Instant>,
         interrupted: &mut dyn FnMut() -> crate::Result<()>,
     ) -> crate::Result<Child> {
-        let (plan, parent) = plan::plan(self)?;
-        spawn::spawn(plan, parent, deadline, interrupted)
+        // A rootless launch gets its user namespace and maps from the plan, written into this
+        // builder; they are taken back afterwards, so the next spawn of the same builder is
+        // decided (rootless or not) the same way instead of joining that namespace as given.
+        let user_inherited = matches!(self.namespace_mode(Kind::User), NsMode::Inherit);
+        let maps = (self.uid_map.clone(), self.gid_map.clone());
+        let result = plan::plan(self)
+            .and_then(|(plan, parent)| spawn::spawn(plan, parent, deadline, interrupted));
+        if user_inherited {
+            self.namespaces.insert(Kind::User, NsMode::Inherit);
+            (self.uid_map, self.gid_map) = maps;
+        }
+        result
     }
 }

@@ -152,6 +152,24 @@ impl Agent {
         Ok(agent)
     }
 
+    /// False once the agent has closed its end of the connection (it exited or was killed):
+    /// a cached connection to a keeper that died is then dropped rather than used. A
+    /// connection busy with a request counts as alive.
+    pub(crate) fn alive(&self) -> bool {
+        self.socks.iter().any(|s| {
+            let Ok(g) = s.try_lock() else { return true };
+            let mut p = libc::pollfd {
+                fd: g.as_raw_fd(),
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: poll(2) on one pollfd of ours, with no wait; POLLHUP and POLLERR are
+            // reported whatever `events` asks.
+            let n = unsafe { libc::poll(&mut p, 1, 0) };
+            n == 0 || (n == 1 && p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) == 0)
+        })
+    }
+
     /// The user namespace that owns what this agent makes.
     pub(crate) fn userns(&self) -> NsId {
         self.userns

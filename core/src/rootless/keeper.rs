@@ -32,8 +32,8 @@ fn socket_path() -> Result<PathBuf> {
 /// This process's connection to the keeper: connected, or the keeper started, on first use.
 pub(crate) fn keeper() -> Result<Arc<Agent>> {
     let mut k = KEEPER.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(a) = k.as_ref() {
-        return Ok(a.clone());
+    if let Some(a) = live(&mut k) {
+        return Ok(a);
     }
     let a = Arc::new(connect_or_start()?);
     *k = Some(a.clone());
@@ -43,12 +43,24 @@ pub(crate) fn keeper() -> Result<Arc<Agent>> {
 /// The keeper's connection when one runs, without starting one.
 pub(crate) fn running() -> Option<Arc<Agent>> {
     let mut k = KEEPER.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(a) = k.as_ref() {
-        return Some(a.clone());
+    if let Some(a) = live(&mut k) {
+        return Some(a);
     }
     let a = Arc::new(Agent::connect(&socket_path().ok()?).ok()?);
     *k = Some(a.clone());
     Some(a)
+}
+
+/// The cached connection, unless the keeper behind it is gone (killed, crashed): then it is
+/// dropped, so the caller connects to (or starts) the keeper that runs now.
+fn live(k: &mut Option<Arc<Agent>>) -> Option<Arc<Agent>> {
+    match k.as_ref() {
+        Some(a) if a.alive() => Some(a.clone()),
+        _ => {
+            *k = None;
+            None
+        }
+    }
 }
 
 fn forget(a: &Arc<Agent>) {
