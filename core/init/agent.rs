@@ -193,9 +193,20 @@ impl Agent {
             Err(e) => (-e, None),
         };
         fds.into_iter().for_each(close);
-        crate::send(conn, &result.to_le_bytes(), out);
+        // Never blocked by a client that does not read its answers (it would freeze the
+        // keeper for every other process of the user): such a client loses its connection.
+        let sent = crate::send_flags(
+            conn,
+            &result.to_le_bytes(),
+            out,
+            sys::MSG_NOSIGNAL | sys::MSG_DONTWAIT,
+        );
         if let Some(fd) = out {
             close(fd);
+        }
+        if sent < 0 {
+            close(conn);
+            self.conns.retain(|&c| c != conn);
         }
     }
 
@@ -288,8 +299,13 @@ impl Agent {
             }
             op::WRITE_FILE => {
                 let ns = fd0()?;
+                // The contents come in a second descriptor (a memfd; any size).
+                let data = match fds.get(1) {
+                    Some(&f) => read_all(f)?,
+                    None => r.data.clone(),
+                };
                 self.in_mntns(ns, || {
-                    write_file(&r.path, &r.data, r.a, r.b, r.c).map(|_| (0, None))
+                    write_file(&r.path, &data, r.a, r.b, r.c).map(|_| (0, None))
                 })
             }
             _ => Err(sys::EINVAL),
@@ -456,6 +472,22 @@ impl Agent {
             unsafe { sys::unlink(p.as_ptr().cast()) };
         }
         sys_exit(0)
+    }
+}
+
+/// Everything readable from `fd`, from its start.
+fn read_all(fd: c_int) -> Result<Vec<u8>, c_int> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 65536];
+    loop {
+        // SAFETY: pread into our buffer.
+        let n = unsafe { sys::pread(fd, chunk.as_mut_ptr().cast(), chunk.len(), out.len() as i64) };
+        match n {
+            0 => return Ok(out),
+            n if n > 0 => out.extend_from_slice(&chunk[..n as usize]),
+            _ if errno() == sys::EINTR => {}
+            _ => return Err(errno()),
+        }
     }
 }
 

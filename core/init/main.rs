@@ -665,6 +665,11 @@ struct Init<'a> {
 /// Sends one message, with at most one descriptor. Errors are ignored: a client that went away
 /// loses its answer, nothing else.
 fn send(sock: c_int, data: &[u8], fd: Option<c_int>) {
+    send_flags(sock, data, fd, sys::MSG_NOSIGNAL);
+}
+
+/// [`send`] with sendmsg(2) flags; its result.
+fn send_flags(sock: c_int, data: &[u8], fd: Option<c_int>, flags: c_int) -> isize {
     let mut iov = sys::iovec {
         base: data.as_ptr() as *mut c_void,
         len: data.len(),
@@ -694,7 +699,7 @@ fn send(sock: c_int, data: &[u8], fd: Option<c_int>) {
         msg.controllen = 24;
     }
     // SAFETY: sendmsg with a msghdr whose buffers outlive the call.
-    unsafe { sys::sendmsg(sock, &msg, sys::MSG_NOSIGNAL) };
+    unsafe { sys::sendmsg(sock, &msg, flags) }
 }
 
 /// Whether descriptor `fd` is this init's own listening socket ([`wire::LISTEN_FD`]): the same

@@ -10,7 +10,7 @@
 # the rootfs and its own XDG_RUNTIME_DIR. After the suite, no process of the account may be
 # left, and its runtime directory must be empty.
 set -euo pipefail
-wheel_dir=$1 cli=$2 libdir=$3 rootfs=$4
+wheel_dir=$(realpath "$1") cli=$(realpath "$2") libdir=$(realpath "$3") rootfs=$(realpath "$4")
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 

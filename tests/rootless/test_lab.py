@@ -146,3 +146,13 @@ def test_the_cli_lab_outlives_the_command_and_goes_with_down(tmp_path):
         r = subprocess.run([cli, "lab", "down", name], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     wait_until(lambda: set(mine()) <= set(before), "the supervisor and the nodes to go")
+
+
+def test_a_seed_file_larger_than_a_request_reaches_a_rootless_node(tmp_path):
+    blob = tmp_path / "blob"
+    blob.write_bytes(os.urandom(300_000))
+    topo = {"nodes": {"x": {"private": [{"path": "/etc/frr"}], "files": {"/etc/frr/blob": str(blob)}}}}
+    with nsrun.Lab(topo, name=f"rb{os.getpid()}") as lab:
+        r = lab["x"].exec(["sha256sum", "/etc/frr/blob"])
+        import hashlib
+        assert r.stdout.split()[0] == hashlib.sha256(blob.read_bytes()).hexdigest()

@@ -157,3 +157,12 @@ def test_exec_into_a_running_rootless_launch_from_python_and_the_cli():
         r = subprocess.run([CLI, "exec", "--target", str(p.pid), "--", "/bin/sh", "-c", "hostname; id -u"],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 0 and r.stdout == "r9\n0\n", r.stderr
+
+
+def test_a_launch_in_no_new_namespace_runs_as_the_user_is():
+    # Nothing to isolate: no capability to drop, no user namespace (was: PR_CAPBSET_DROP EPERM).
+    r = subprocess.run([CLI, "run", "--", "/bin/sh", "-c", "id -u"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout == f"{UID}\n", r.stderr
+    r = nsrun.run(["id", "-u"], namespaces={k: "inherit" for k in ("mnt", "pid", "uts", "ipc")},
+                  capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == f"{UID}\n", r.stderr

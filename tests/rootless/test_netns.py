@@ -197,3 +197,34 @@ def test_a_cached_keeper_connection_survives_the_keepers_death():
                 nsrun.netns.delete(n)
             except OSError:
                 pass
+
+
+def test_a_client_that_never_reads_cannot_freeze_the_keeper():
+    import socket
+    import struct
+    name = unique("frz")
+    nsrun.netns.add(name)  # a keeper runs
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.connect(os.path.join(STATE, "keeper.sock"))
+        req = struct.pack("<5I", 0x6E737861, 5, 0, 0, 0) + struct.pack("<I", 4) + b"user" + struct.pack("<I", 0)
+        s.setblocking(False)
+        sent = 0
+        for _ in range(2000):  # far more answers than the socket buffer holds, none read
+            try:
+                s.send(req)
+                sent += 1
+            except BlockingIOError:
+                break
+        r = cli("netns", "ls", timeout=20)
+        assert r.returncode == 0 and f"{name} (rootless)" in r.stdout, r.stderr
+        s.close()
+    finally:
+        nsrun.netns.delete(name)
+
+
+def test_a_runtime_directory_too_long_for_a_socket_is_named(tmp_path):
+    d = tmp_path / ("x" * 100)
+    d.mkdir(mode=0o700)
+    r = cli("netns", "add", "n", env={**os.environ, "XDG_RUNTIME_DIR": str(d)})
+    assert r.returncode == 125 and "shorter directory" in r.stderr, r.stderr

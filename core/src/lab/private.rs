@@ -80,7 +80,7 @@ fn prepare_by_agent(
                 [0; 3],
                 p.path.as_os_str().as_bytes(),
                 opts.as_bytes(),
-                Some(mnt.as_fd()),
+                &[mnt.as_fd()],
             )
             .map_err(fail("lab: mount private directory", &p.path))?;
     }
@@ -91,6 +91,8 @@ fn prepare_by_agent(
             .filter(|p| target.starts_with(&p.path))
             .max_by_key(|p| p.path.as_os_str().len())
             .expect("validated: inside a private directory");
+        // The contents travel in a memfd: a request message is bounded (wire::MAX_REQUEST).
+        let contents = memfd_with(data).map_err(|e| Error::sys("lab: seed file", target, e))?;
         agent
             .call_data(
                 op::WRITE_FILE,
@@ -100,12 +102,38 @@ fn prepare_by_agent(
                     dir.gid.unwrap_or(u32::MAX),
                 ],
                 target.as_os_str().as_bytes(),
-                data,
-                Some(mnt.as_fd()),
+                b"",
+                &[mnt.as_fd(), contents.as_fd()],
             )
             .map_err(fail("lab: write seed file", target))?;
     }
     Ok(())
+}
+
+/// A memfd holding `data`.
+fn memfd_with(data: &[u8]) -> std::result::Result<std::os::fd::OwnedFd, Errno> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: memfd_create(2) (the raw system call: glibc's wrapper is newer than the wheel's
+    // 2.17 floor) with a NUL-terminated name; returns a new descriptor or -1.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_memfd_create,
+            c"nsrun-seed".as_ptr(),
+            libc::MFD_CLOEXEC,
+        )
+    };
+    let fd = Errno::result(fd as libc::c_int)?;
+    // SAFETY: just created; ours.
+    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    let mut done = 0;
+    while done < data.len() {
+        match nix::unistd::write(&fd, &data[done..]) {
+            Ok(n) => done += n,
+            Err(Errno::EINTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(fd)
 }
 
 fn tmpfs_options(mode: u32, uid: Option<u32>, gid: Option<u32>) -> String {

@@ -245,10 +245,16 @@ impl Lab {
         // say what would fix it.
         let single = agent.is_some() && crate::rootless::Maps::for_caller().single();
         let single_map_hint = |e: Error| {
-            if single {
+            let ids = matches!(e.errno(), crate::Errno::EINVAL | crate::Errno::EPERM);
+            if single && ids {
+                let text = e.to_string();
                 Error::Rootless {
                     op: "lab",
-                    reason: format!("{e} ({})", crate::rootless::single_map_hint()),
+                    reason: format!(
+                        "{} ({})",
+                        text.strip_prefix("lab: ").unwrap_or(&text),
+                        crate::rootless::single_map_hint()
+                    ),
                     errno: e.errno(),
                 }
             } else {

@@ -523,7 +523,11 @@ pub(crate) fn plan(l: &mut Launch) -> Result<(Plan, Parent)> {
         parent_pidfd,
         keep_fds,
         next,
-        isolation: (!l.privileged).then(|| {
+        // A caller without capabilities and without a user namespace of the launch's has
+        // nothing to drop and may not install a filter: the program runs as the caller is.
+        isolation: (!l.privileged
+            && (new_user || join_user.is_some() || crate::rootless::privileged()))
+        .then(|| {
             super::isolate::prepare(
                 matches!(l.namespace_mode(Kind::Net), NsMode::Inherit),
                 matches!(l.namespace_mode(Kind::Pid), NsMode::Inherit),

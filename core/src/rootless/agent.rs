@@ -183,7 +183,8 @@ impl Agent {
         path: &[u8],
         fd: Option<BorrowedFd<'_>>,
     ) -> Reply {
-        self.call_data(op, args, path, b"", fd)
+        let fds: Vec<BorrowedFd<'_>> = fd.into_iter().collect();
+        self.call_data(op, args, path, b"", &fds)
     }
 
     /// [`Agent::call`] with a data field (file contents, mount options).
@@ -193,7 +194,7 @@ impl Agent {
         args: [u32; 3],
         path: &[u8],
         data: &[u8],
-        fd: Option<BorrowedFd<'_>>,
+        fds: &[BorrowedFd<'_>],
     ) -> Reply {
         let req = AgentRequest {
             op,
@@ -205,11 +206,12 @@ impl Agent {
         }
         .encode();
         let sock = self.conn();
-        let raw = fd.map(|f| [f.as_raw_fd()]);
-        let cmsgs: Vec<ControlMessage<'_>> = raw
-            .as_ref()
-            .map(|r| vec![ControlMessage::ScmRights(r)])
-            .unwrap_or_default();
+        let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
+        let cmsgs: Vec<ControlMessage<'_>> = if raw.is_empty() {
+            Vec::new()
+        } else {
+            vec![ControlMessage::ScmRights(&raw)]
+        };
         loop {
             match sendmsg::<()>(
                 sock.as_raw_fd(),

@@ -26,7 +26,19 @@ static KEEPER: Mutex<Option<Arc<Agent>>> = Mutex::new(None);
 static AGENTS: Mutex<Vec<Weak<Agent>>> = Mutex::new(Vec::new());
 
 fn socket_path() -> Result<PathBuf> {
-    Ok(super::state_dir()?.join("keeper.sock"))
+    let p = super::state_dir()?.join("keeper.sock");
+    if p.as_os_str().len() >= 108 {
+        return Err(Error::Rootless {
+            op: "rootless keeper",
+            reason: format!(
+                "its socket {} is longer than a unix socket path may be (107 bytes): set \
+                 XDG_RUNTIME_DIR to a shorter directory",
+                p.display()
+            ),
+            errno: crate::Errno::from_raw(libc::ENAMETOOLONG),
+        });
+    }
+    Ok(p)
 }
 
 /// This process's connection to the keeper: connected, or the keeper started, on first use.

@@ -246,7 +246,7 @@ pub fn state_dir() -> Result<PathBuf> {
     }
     if !owned(&dir) {
         return Err(Error::sys(
-            "rootless: state directory is not a directory of yours",
+            "rootless: state directory is not a directory of yours (set XDG_RUNTIME_DIR to one)",
             &dir,
             nix::errno::Errno::EPERM,
         ));
