@@ -133,14 +133,19 @@ fn node(name: &str) -> nsrun::Child {
 #[test]
 fn exec_runs_in_the_nodes_hostname_root_and_pid_namespace() {
     let mut child = node("ex");
+    // It waits on its stdin until the end, so it is alive when its start is reported: the
+    // host pid is read from the pidfd then (a command that has already been reaped by then
+    // has none to read, and `pid()` is -1).
     let mut cmd = ExecCommand::new([
         "/bin/sh",
         "-c",
-        "hostname; test -x /etc/rcS && echo rootfs; readlink /proc/self/ns/pid; echo $$; \
-         cat /proc/$PPID/comm",
+        "read go; hostname; test -x /etc/rcS && echo rootfs; readlink /proc/self/ns/pid; \
+         echo $$; cat /proc/$PPID/comm",
     ]);
-    cmd.stdout(Stdio::Piped);
+    cmd.stdout(Stdio::Piped).stdin(Stdio::Piped);
     let mut e = child.exec(&cmd).unwrap();
+    assert!(e.pid() > 0 && e.pid() != e.pid_in_launch());
+    drop(e.stdin.take()); // EOF: read returns, the script goes on
     let out = read_all(e.stdout.take());
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], format!("ex-{}", std::process::id()));
@@ -148,7 +153,6 @@ fn exec_runs_in_the_nodes_hostname_root_and_pid_namespace() {
     assert_eq!(lines[2], child.namespace(Kind::Pid).unwrap().to_string());
     assert_eq!(lines[3], e.pid_in_launch().to_string());
     assert_eq!(lines[4], "nsrun-init");
-    assert!(e.pid() > 0 && e.pid() != e.pid_in_launch());
     assert_eq!(e.wait(None).unwrap(), Some(ExitStatus::Exited(0)));
     child.stop(Duration::from_secs(5)).unwrap();
 }

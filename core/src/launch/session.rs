@@ -234,7 +234,8 @@ pub struct ExecChild {
 }
 
 impl ExecChild {
-    /// Host pid of the command.
+    /// Host pid of the command, read from its pidfd when its start was reported; -1 when it had
+    /// already ended and been reaped by then (a very short command under load).
     pub fn pid(&self) -> i32 {
         self.pid
     }
