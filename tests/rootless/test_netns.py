@@ -228,3 +228,29 @@ def test_a_runtime_directory_too_long_for_a_socket_is_named(tmp_path):
     d.mkdir(mode=0o700)
     r = cli("netns", "add", "n", env={**os.environ, "XDG_RUNTIME_DIR": str(d)})
     assert r.returncode == 125 and "shorter directory" in r.stderr, r.stderr
+
+
+def test_a_forked_child_uses_a_keeper_connection_of_its_own():
+    # multiprocessing's fork start method: the child inherits the parent's cached connection.
+    name = unique("fork")
+    nsrun.netns.add(name)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            ok = True
+            try:
+                for i in range(50):
+                    n = f"{name}c{i}"
+                    nsrun.netns.add(n)
+                    ok &= nsrun.netns.open(n).kind is nsrun.Kind.NET
+                    nsrun.netns.delete(n)
+            except BaseException:
+                ok = False
+            os._exit(0 if ok else 1)
+        for i in range(50):  # the parent works on its connection meanwhile
+            assert nsrun.netns.open(name).kind is nsrun.Kind.NET
+            assert name in nsrun.netns.list()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        nsrun.netns.delete(name)

@@ -21,7 +21,10 @@ use crate::error::{Error, Result};
 use crate::launch::wire::agent_op as op;
 use crate::NsId;
 
-static KEEPER: Mutex<Option<Arc<Agent>>> = Mutex::new(None);
+/// The connection and the pid of the process that made it: a child made by fork(2) (Python's
+/// multiprocessing) inherits the descriptor, and two processes on one connection would read
+/// each other's answers, so a child makes its own.
+static KEEPER: Mutex<Option<(Arc<Agent>, u32)>> = Mutex::new(None);
 /// Other agents of this process (rootless labs), found by their user namespace.
 static AGENTS: Mutex<Vec<Weak<Agent>>> = Mutex::new(Vec::new());
 
@@ -48,7 +51,7 @@ pub(crate) fn keeper() -> Result<Arc<Agent>> {
         return Ok(a);
     }
     let a = Arc::new(connect_or_start()?);
-    *k = Some(a.clone());
+    *k = Some((a.clone(), std::process::id()));
     Ok(a)
 }
 
@@ -59,15 +62,17 @@ pub(crate) fn running() -> Option<Arc<Agent>> {
         return Some(a);
     }
     let a = Arc::new(Agent::connect(&socket_path().ok()?).ok()?);
-    *k = Some(a.clone());
+    *k = Some((a.clone(), std::process::id()));
     Some(a)
 }
 
 /// The cached connection, unless the keeper behind it is gone (killed, crashed): then it is
 /// dropped, so the caller connects to (or starts) the keeper that runs now.
-fn live(k: &mut Option<Arc<Agent>>) -> Option<Arc<Agent>> {
+fn live(k: &mut Option<(Arc<Agent>, u32)>) -> Option<Arc<Agent>> {
     match k.as_ref() {
-        Some(a) if a.alive() => Some(a.clone()),
+        Some((a, pid)) if *pid == std::process::id() && a.alive() => Some(a.clone()),
+        // Dead, or inherited through fork (the descriptor is this process's own copy: dropping
+        // it leaves the parent's connection open).
         _ => {
             *k = None;
             None
@@ -77,7 +82,7 @@ fn live(k: &mut Option<Arc<Agent>>) -> Option<Arc<Agent>> {
 
 fn forget(a: &Arc<Agent>) {
     let mut k = KEEPER.lock().unwrap_or_else(|p| p.into_inner());
-    if k.as_ref().is_some_and(|x| Arc::ptr_eq(x, a)) {
+    if k.as_ref().is_some_and(|(x, _)| Arc::ptr_eq(x, a)) {
         *k = None;
     }
 }
