@@ -214,8 +214,8 @@ def test_a_client_that_never_reads_cannot_freeze_the_keeper():
             try:
                 s.send(req)
                 sent += 1
-            except BlockingIOError:
-                break
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                break  # our buffer is full, or the keeper dropped us: both fine
         r = cli("netns", "ls", timeout=20)
         assert r.returncode == 0 and f"{name} (rootless)" in r.stdout, r.stderr
         s.close()
@@ -254,3 +254,21 @@ def test_a_forked_child_uses_a_keeper_connection_of_its_own():
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         nsrun.netns.delete(name)
+
+
+def test_a_name_whose_keeper_died_says_so_and_is_taken_over():
+    name = unique("rlgone")
+    nsrun.netns.add(name).close()
+    pid = our_keeper()
+    assert pid is not None
+    os.kill(pid, 9)
+    deadline = time.monotonic() + 10
+    while our_keeper() == pid and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r = cli("netns", "exec", name, "--", "/bin/true")
+    assert r.returncode == 125 and "keeper is gone" in r.stderr, r.stderr
+    assert os.path.exists(os.path.join(STATE, "netns", name))  # left by the dead keeper
+    assert cli("netns", "add", name).returncode == 0  # taken over by a new one
+    assert cli("netns", "exec", name, "--", "/bin/true").returncode == 0
+    assert cli("netns", "del", name).returncode == 0
+    assert not os.path.exists(os.path.join(STATE, "netns", name))

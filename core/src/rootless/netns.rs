@@ -64,15 +64,21 @@ pub(crate) fn add(name: &str) -> Result<Namespace> {
 pub(crate) fn open(name: &str) -> Result<Namespace> {
     let p = path(name)?;
     let bytes = p.as_os_str().as_bytes();
+    let gone = || Error::NotANamespace {
+        path: p.clone(),
+        what: "an empty file: no namespace is bound there (its keeper is gone)".into(),
+    };
     let Some(k) = running() else {
-        return Err(Error::sys("netns: open", &p, Errno::ENOENT));
+        // No keeper: the name holds nothing, whether or not a file was left behind.
+        return Err(if p.exists() {
+            gone()
+        } else {
+            Error::sys("netns: open", &p, Errno::ENOENT)
+        });
     };
     match k.call(op::OPEN_NS, [0; 3], bytes, None) {
         Ok((_, fd)) => namespace(fd, &p),
-        Err(Failure::Refused(Errno::EINVAL)) => Err(Error::NotANamespace {
-            path: p,
-            what: "an empty file: no namespace is bound there (its keeper is gone)".into(),
-        }),
+        Err(Failure::Refused(Errno::EINVAL)) => Err(gone()),
         Err(f) => Err(Error::sys("netns: open", &p, f.errno())),
     }
 }
