@@ -17,8 +17,25 @@ pub struct CommandError {
 
 impl From<Error> for CommandError {
     fn from(e: Error) -> Self {
+        let mut message = e.to_string();
+        // Rootless with only root mapped, a boot command that failed may have tried to switch
+        // to a daemon's user (its own error said why): say what would map one.
+        if matches!(
+            e,
+            Error::Launch {
+                stage: nsrun::Stage::Boot,
+                ..
+            }
+        ) && !nsrun::rootless::privileged()
+            && nsrun::rootless::Maps::for_caller().single()
+        {
+            message.push_str(&format!(
+                "\nnsrun: hint: {}",
+                nsrun::rootless::single_map_hint()
+            ));
+        }
         CommandError {
-            message: e.to_string(),
+            message,
             code: exit::for_error(&e) as u8,
         }
     }

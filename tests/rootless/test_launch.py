@@ -166,3 +166,12 @@ def test_a_launch_in_no_new_namespace_runs_as_the_user_is():
     r = nsrun.run(["id", "-u"], namespaces={k: "inherit" for k in ("mnt", "pid", "uts", "ipc")},
                   capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout == f"{UID}\n", r.stderr
+
+
+def test_a_boot_command_switching_user_works_with_a_range_and_gets_a_hint_without():
+    r = subprocess.run([CLI, "boot", "--boot", "su -s /bin/sh -c true nobody", ROOTFS, "--", "/bin/true"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    if MAPS == "range":
+        assert r.returncode == 0, r.stderr
+    else:
+        assert r.returncode == 125 and "hint:" in r.stderr and "/etc/subuid" in r.stderr, r.stderr
