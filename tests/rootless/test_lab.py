@@ -156,3 +156,24 @@ def test_a_seed_file_larger_than_a_request_reaches_a_rootless_node(tmp_path):
         r = lab["x"].exec(["sha256sum", "/etc/frr/blob"])
         import hashlib
         assert r.stdout.split()[0] == hashlib.sha256(blob.read_bytes()).hexdigest()
+
+
+def test_sigkill_of_the_cli_supervisor_leaves_nothing_that_clean_does_not_remove(tmp_path):
+    cli = os.environ["NSRUN_CLI"]
+    topo = tmp_path / "lab.toml"
+    topo.write_text('links = [["a:e1", "b:e1"]]\n[nodes.a]\n[nodes.b]\n')
+    name = f"ck{os.getpid()}"
+    before = mine()
+    r = subprocess.run([cli, "lab", "up", str(topo), "--name", name], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    row = next(x for x in json.loads(subprocess.run([cli, "lab", "ls", "--json"], capture_output=True,
+                                                     text=True, check=True).stdout) if x["name"] == name)
+    assert row["running"] and len(row["nodes"]) == 2
+    os.kill(row["supervisor"], signal.SIGKILL)
+    wait_until(lambda: set(mine()) <= set(before), "the nodes and the lab's agent to die with it")
+    row = next(x for x in json.loads(subprocess.run([cli, "lab", "ls", "--json"], capture_output=True,
+                                                     text=True, check=True).stdout) if x["name"] == name)
+    assert not row["running"]
+    r = subprocess.run([cli, "lab", "clean"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and f"removed {name}" in r.stdout, r.stdout + r.stderr
+    assert not os.path.exists(os.path.join(os.environ["XDG_RUNTIME_DIR"], "nsrun", "labs", name))
