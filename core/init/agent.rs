@@ -5,7 +5,7 @@
 //! per-user keeper of rootless named network namespaces) for bind mounts in its own mount
 //! namespace. Single-threaded, so unshare and setns back are safe here.
 
-use std::os::raw::{c_int, c_uint, c_void};
+use std::os::raw::{c_int, c_uint};
 use std::ptr::null_mut;
 
 use crate::sys::{self, errno};
@@ -149,25 +149,11 @@ fn open_c(path: &[u8], flags: c_int) -> Result<c_int, c_int> {
 
 impl Agent {
     fn accept(&mut self) {
-        // SAFETY: accept4 on our listening socket; no address wanted.
-        let c = unsafe { sys::accept4(self.listen, null_mut(), null_mut(), sys::SOCK_CLOEXEC) };
-        if c < 0 {
+        let Some((c, cred)) = crate::accept_peer(self.listen) else {
             return;
-        }
-        let mut cred = sys::ucred::default();
-        let mut len = std::mem::size_of::<sys::ucred>() as u32;
-        // SAFETY: SO_PEERCRED into a ucred of the right size; getuid cannot fail.
-        let ok = unsafe {
-            sys::getsockopt(
-                c,
-                sys::SOL_SOCKET,
-                sys::SO_PEERCRED,
-                (&mut cred as *mut sys::ucred).cast(),
-                &mut len,
-            ) == 0
-                && cred.uid == sys::getuid()
         };
-        if ok {
+        // SAFETY: getuid cannot fail.
+        if cred.uid == unsafe { sys::getuid() } {
             self.conns.push(c);
         } else {
             close(c);
@@ -547,48 +533,8 @@ fn write_file(path: &[u8], data: &[u8], mode: u32, uid: u32, gid: u32) -> Result
 /// One message and up to [`MAX_FDS`] descriptors (close-on-exec). (n, fds); n <= 0 on EOF or
 /// error, or when the message or its descriptors were cut.
 fn recv(conn: c_int, buf: &mut [u8]) -> (isize, Vec<c_int>) {
-    let mut iov = sys::iovec {
-        base: buf.as_mut_ptr().cast::<c_void>(),
-        len: buf.len(),
-    };
-    let mut cbuf = [0u64; 8];
-    let mut msg = sys::msghdr {
-        name: null_mut(),
-        namelen: 0,
-        iov: &mut iov,
-        iovlen: 1,
-        control: cbuf.as_mut_ptr().cast(),
-        controllen: std::mem::size_of_val(&cbuf),
-        flags: 0,
-    };
-    // SAFETY: recvmsg into buffers we own, sized as the msghdr says.
-    let n = unsafe { sys::recvmsg(conn, &mut msg, sys::MSG_CMSG_CLOEXEC | sys::MSG_DONTWAIT) };
-    let mut fds = Vec::new();
-    let hdr_len = std::mem::size_of::<sys::cmsghdr>();
-    let mut off = 0;
-    while n > 0 && off + hdr_len <= msg.controllen {
-        // SAFETY: the kernel wrote `controllen` bytes of 8-aligned cmsghdrs into cbuf.
-        let hdr =
-            unsafe { std::ptr::read(cbuf.as_ptr().cast::<u8>().add(off).cast::<sys::cmsghdr>()) };
-        if hdr.len < hdr_len {
-            break;
-        }
-        if hdr.level == sys::SOL_SOCKET && hdr.kind == sys::SCM_RIGHTS {
-            for i in 0..(hdr.len - hdr_len) / 4 {
-                // SAFETY: within the header's data, as above.
-                fds.push(unsafe {
-                    std::ptr::read_unaligned(
-                        cbuf.as_ptr()
-                            .cast::<u8>()
-                            .add(off + hdr_len + 4 * i)
-                            .cast::<c_int>(),
-                    )
-                });
-            }
-        }
-        off += (hdr.len + 7) & !7;
-    }
-    if n > 0 && (fds.len() > MAX_FDS || msg.flags & 0x28 != 0) {
+    let (n, fds, cut) = crate::recv_fds(conn, buf);
+    if n > 0 && (fds.len() > MAX_FDS || cut) {
         fds.into_iter().for_each(close);
         return (-1, Vec::new());
     }

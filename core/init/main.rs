@@ -716,6 +716,82 @@ fn is_listen_socket(fd: c_int) -> bool {
     matches!((id(fd), id(wire::LISTEN_FD)), (Some(a), Some(b)) if a == b)
 }
 
+/// accept4(2) on `listen` and the peer's credentials (SO_PEERCRED, as this process's user and
+/// PID namespaces see them); None if either fails.
+fn accept_peer(listen: c_int) -> Option<(c_int, sys::ucred)> {
+    // SAFETY: accept4 on a listening socket; no address wanted.
+    let c = unsafe { sys::accept4(listen, null_mut(), null_mut(), sys::SOCK_CLOEXEC) };
+    if c < 0 {
+        return None;
+    }
+    let mut cred = sys::ucred::default();
+    let mut len = std::mem::size_of::<sys::ucred>() as u32;
+    // SAFETY: SO_PEERCRED into a ucred of the right size.
+    let r = unsafe {
+        sys::getsockopt(
+            c,
+            sys::SOL_SOCKET,
+            sys::SO_PEERCRED,
+            (&mut cred as *mut sys::ucred).cast(),
+            &mut len,
+        )
+    };
+    if r != 0 {
+        close(c);
+        return None;
+    }
+    Some((c, cred))
+}
+
+/// One message into `buf` and its SCM_RIGHTS descriptors (close-on-exec), without waiting:
+/// (recvmsg's result, the descriptors, whether the message or its descriptors were cut).
+fn recv_fds(sock: c_int, buf: &mut [u8]) -> (isize, Vec<c_int>, bool) {
+    let mut iov = sys::iovec {
+        base: buf.as_mut_ptr().cast(),
+        len: buf.len(),
+    };
+    let mut cbuf = [0u64; 8];
+    let mut msg = sys::msghdr {
+        name: null_mut(),
+        namelen: 0,
+        iov: &mut iov,
+        iovlen: 1,
+        control: cbuf.as_mut_ptr().cast(),
+        controllen: std::mem::size_of_val(&cbuf),
+        flags: 0,
+    };
+    // SAFETY: recvmsg into buffers we own, sized as the msghdr says.
+    let n = unsafe { sys::recvmsg(sock, &mut msg, sys::MSG_CMSG_CLOEXEC | sys::MSG_DONTWAIT) };
+    let mut fds = Vec::new();
+    let hdr_len = std::mem::size_of::<sys::cmsghdr>();
+    let mut off = 0;
+    while n >= 0 && off + hdr_len <= msg.controllen {
+        // SAFETY: the kernel wrote `controllen` bytes of cmsghdrs into cbuf; each header is
+        // 8-aligned and followed by `len - hdr_len` bytes of data.
+        let hdr =
+            unsafe { std::ptr::read(cbuf.as_ptr().cast::<u8>().add(off).cast::<sys::cmsghdr>()) };
+        if hdr.len < hdr_len {
+            break;
+        }
+        if hdr.level == sys::SOL_SOCKET && hdr.kind == sys::SCM_RIGHTS {
+            for i in 0..(hdr.len - hdr_len) / 4 {
+                // SAFETY: as above, within the header's data.
+                fds.push(unsafe {
+                    std::ptr::read_unaligned(
+                        cbuf.as_ptr()
+                            .cast::<u8>()
+                            .add(off + hdr_len + 4 * i)
+                            .cast::<c_int>(),
+                    )
+                });
+            }
+        }
+        off += (hdr.len + 7) & !7;
+    }
+    // MSG_TRUNC | MSG_CTRUNC
+    (n, fds, msg.flags & 0x28 != 0)
+}
+
 fn close(fd: c_int) {
     // SAFETY: closing a descriptor this init owns.
     unsafe { sys::close(fd) };
@@ -954,34 +1030,13 @@ impl Init<'_> {
     }
 
     fn accept(&mut self) {
-        // SAFETY: accept4 on our listening socket; no address wanted.
-        let c = unsafe {
-            sys::accept4(
-                self.cfg.listen_fd,
-                null_mut(),
-                null_mut(),
-                sys::SOCK_CLOEXEC,
-            )
-        };
-        if c < 0 {
+        let Some((c, cred)) = accept_peer(self.cfg.listen_fd) else {
             return;
-        }
-        let mut cred = sys::ucred::default();
-        let mut len = std::mem::size_of::<sys::ucred>() as u32;
-        // SAFETY: SO_PEERCRED into a ucred of the right size.
-        let r = unsafe {
-            sys::getsockopt(
-                c,
-                sys::SOL_SOCKET,
-                sys::SO_PEERCRED,
-                (&mut cred as *mut sys::ucred).cast(),
-                &mut len,
-            )
         };
         // Only processes outside the launch's PID namespace (their pid reads as 0 here) may
         // run commands through it: a program inside must not reach the init's credentials.
         // (The request itself must then prove the right to: see `request`.)
-        if r != 0 || (self.cfg.owns_pid_ns && cred.pid != 0) {
+        if self.cfg.owns_pid_ns && cred.pid != 0 {
             close(c);
             return;
         }
@@ -991,22 +1046,7 @@ impl Init<'_> {
     /// Receives one request on `sock`: from the control socket the reply socket comes first
     /// among the descriptors; on a connection, the connection is the reply socket.
     fn request(&mut self, sock: c_int, control: bool) {
-        let mut iov = sys::iovec {
-            base: self.buf.as_mut_ptr().cast(),
-            len: self.buf.len(),
-        };
-        let mut cbuf = [0u64; 8];
-        let mut msg = sys::msghdr {
-            name: null_mut(),
-            namelen: 0,
-            iov: &mut iov,
-            iovlen: 1,
-            control: cbuf.as_mut_ptr().cast(),
-            controllen: std::mem::size_of_val(&cbuf),
-            flags: 0,
-        };
-        // SAFETY: recvmsg into buffers we own, sized as the msghdr says.
-        let n = unsafe { sys::recvmsg(sock, &mut msg, sys::MSG_CMSG_CLOEXEC | sys::MSG_DONTWAIT) };
+        let (n, fds, cut) = recv_fds(sock, &mut self.buf);
         if n < 0 && errno() == sys::EAGAIN {
             if !control {
                 self.conns.push(sock);
@@ -1019,35 +1059,7 @@ impl Init<'_> {
             self.control = -1;
             return;
         }
-        let mut fds = Vec::new();
-        let hdr_len = std::mem::size_of::<sys::cmsghdr>();
-        let mut off = 0;
-        while n >= 0 && off + hdr_len <= msg.controllen {
-            // SAFETY: the kernel wrote `controllen` bytes of cmsghdrs into cbuf; each header
-            // is 8-aligned and followed by `len - hdr_len` bytes of data.
-            let hdr = unsafe {
-                std::ptr::read(cbuf.as_ptr().cast::<u8>().add(off).cast::<sys::cmsghdr>())
-            };
-            if hdr.len < hdr_len {
-                break;
-            }
-            if hdr.level == sys::SOL_SOCKET && hdr.kind == sys::SCM_RIGHTS {
-                for i in 0..(hdr.len - hdr_len) / 4 {
-                    // SAFETY: as above, within the header's data.
-                    let fd = unsafe {
-                        std::ptr::read_unaligned(
-                            cbuf.as_ptr()
-                                .cast::<u8>()
-                                .add(off + hdr_len + 4 * i)
-                                .cast::<c_int>(),
-                        )
-                    };
-                    fds.push(fd);
-                }
-            }
-            off += (hdr.len + 7) & !7;
-        }
-        if n <= 0 || msg.flags & 0x28 != 0 || (control && fds.len() != 4) {
+        if n <= 0 || cut || (control && fds.len() != 4) {
             // EOF, error, truncated (MSG_TRUNC|MSG_CTRUNC) or malformed: drop it.
             fds.into_iter().for_each(close);
             if !control {

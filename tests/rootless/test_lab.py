@@ -8,11 +8,11 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
 import nsrun
+from conftest import wait_until
 
 MAPS = os.environ["NSRUN_MAPS"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,13 +30,6 @@ CHAIN = {
     "links": [["r1:eth1", "r2:eth1"], ["r2:eth2", "r3:eth1"]],
     "lans": {"lan0": {"members": ["r1:lan", "r2:lan", "r3:lan"]}},
 }
-
-
-def wait_until(pred, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def mine():

@@ -10,6 +10,7 @@ import time
 import pytest
 
 import nsrun
+from conftest import wait_until
 
 CLI = os.environ["NSRUN_CLI"]
 ROOTFS = os.environ["NSRUN_ROOTFS"]
@@ -32,13 +33,6 @@ def read_until(fd, token, timeout=30.0):
             assert chunk, f"EOF before {token!r}; got {buf!r}"
             buf += chunk
     return buf
-
-
-def wait_until(pred, what, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not pred():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.02)
 
 
 def test_this_suite_runs_without_privilege():

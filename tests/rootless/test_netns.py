@@ -171,18 +171,23 @@ def our_keeper():
     return None
 
 
-def test_a_cached_keeper_connection_survives_the_keepers_death():
-    # This process keeps its connection to the keeper; once the keeper is killed, open and
-    # list must go to the keeper that runs now, not fail on the dead one (EPIPE) or list
-    # nothing.
-    a, b = unique("rlka"), unique("rlkb")
-    nsrun.netns.add(a).close()
+def kill_our_keeper():
+    """SIGKILL to this run's keeper, then waits (at most 10 s) until it no longer listens."""
     pid = our_keeper()
     assert pid is not None
     os.kill(pid, 9)
     deadline = time.monotonic() + 10
     while our_keeper() == pid and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_a_cached_keeper_connection_survives_the_keepers_death():
+    # This process keeps its connection to the keeper; once the keeper is killed, open and
+    # list must go to the keeper that runs now, not fail on the dead one (EPIPE) or list
+    # nothing.
+    a, b = unique("rlka"), unique("rlkb")
+    nsrun.netns.add(a).close()
+    kill_our_keeper()
     try:
         r = cli("netns", "add", b)
         assert r.returncode == 0, r.stderr
@@ -259,12 +264,7 @@ def test_a_forked_child_uses_a_keeper_connection_of_its_own():
 def test_a_name_whose_keeper_died_says_so_and_is_taken_over():
     name = unique("rlgone")
     nsrun.netns.add(name).close()
-    pid = our_keeper()
-    assert pid is not None
-    os.kill(pid, 9)
-    deadline = time.monotonic() + 10
-    while our_keeper() == pid and time.monotonic() < deadline:
-        time.sleep(0.05)
+    kill_our_keeper()
     r = cli("netns", "exec", name, "--", "/bin/true")
     assert r.returncode == 125 and "keeper is gone" in r.stderr, r.stderr
     assert os.path.exists(os.path.join(STATE, "netns", name))  # left by the dead keeper

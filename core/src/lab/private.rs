@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
 
-use super::topology::PlannedNode;
+use super::topology::{PlannedNode, PlannedPrivate};
 use crate::error::{Context, Error, Result};
 use crate::Namespace;
 
@@ -85,14 +85,10 @@ fn prepare_by_agent(
             .map_err(fail("lab: mount private directory", &p.path))?;
     }
     for (target, data, mode) in seeds {
-        let dir = node
-            .private
-            .iter()
-            .filter(|p| target.starts_with(&p.path))
-            .max_by_key(|p| p.path.as_os_str().len())
-            .expect("validated: inside a private directory");
+        let dir = private_dir_of(node, target);
         // The contents travel in a memfd: a request message is bounded (wire::MAX_REQUEST).
-        let contents = memfd_with(data).map_err(|e| Error::sys("lab: seed file", target, e))?;
+        let mut contents = std::fs::File::from(super::run::memfd("seed")?);
+        std::io::Write::write_all(&mut contents, data).ctx("lab: seed file", target)?;
         agent
             .call_data(
                 op::WRITE_FILE,
@@ -110,30 +106,13 @@ fn prepare_by_agent(
     Ok(())
 }
 
-/// A memfd holding `data`.
-fn memfd_with(data: &[u8]) -> std::result::Result<std::os::fd::OwnedFd, Errno> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: memfd_create(2) (the raw system call: glibc's wrapper is newer than the wheel's
-    // 2.17 floor) with a NUL-terminated name; returns a new descriptor or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_memfd_create,
-            c"nsrun-seed".as_ptr(),
-            libc::MFD_CLOEXEC,
-        )
-    };
-    let fd = Errno::result(fd as libc::c_int)?;
-    // SAFETY: just created; ours.
-    let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
-    let mut done = 0;
-    while done < data.len() {
-        match nix::unistd::write(&fd, &data[done..]) {
-            Ok(n) => done += n,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(fd)
+/// The innermost private directory of `node` that holds `target` (validated to exist).
+fn private_dir_of<'a>(node: &'a PlannedNode, target: &Path) -> &'a PlannedPrivate {
+    node.private
+        .iter()
+        .filter(|p| target.starts_with(&p.path))
+        .max_by_key(|p| p.path.as_os_str().len())
+        .expect("validated: inside a private directory")
 }
 
 fn tmpfs_options(mode: u32, uid: Option<u32>, gid: Option<u32>) -> String {
@@ -161,12 +140,7 @@ fn mount_tmpfs(path: &Path, mode: u32, uid: Option<u32>, gid: Option<u32>) -> Re
 
 fn write_seed(node: &PlannedNode, target: &Path, data: &[u8], mode: u32) -> Result<()> {
     // The private directory the file is in gives the owner of what is created.
-    let dir = node
-        .private
-        .iter()
-        .filter(|p| target.starts_with(&p.path))
-        .max_by_key(|p| p.path.as_os_str().len())
-        .expect("validated: inside a private directory");
+    let dir = private_dir_of(node, target);
     let owner = |p: &Path| -> Result<()> {
         if dir.uid.is_some() || dir.gid.is_some() {
             nix::unistd::chown(

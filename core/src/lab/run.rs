@@ -187,7 +187,7 @@ fn trace(what: &str, t0: std::time::Instant) {
     }
 }
 
-fn memfd(name: &str) -> Result<OwnedFd> {
+pub(super) fn memfd(name: &str) -> Result<OwnedFd> {
     let c = std::ffi::CString::new(format!("nsrun-lab-{name}"))
         .map_err(|_| Error::invalid("lab", "node name", name.to_owned(), "contains a NUL byte"))?;
     // SAFETY: memfd_create(2) with a NUL-terminated name; returns a new descriptor or -1. The

@@ -16,7 +16,7 @@
 //! connect; that alone gets an EPERM answer.
 
 use std::ffi::OsString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -331,91 +331,10 @@ impl Drop for ExecChild {
     }
 }
 
+use crate::sys::{recv_fd as recv, send_fds as send};
+
 fn tag(buf: &[u8]) -> u32 {
     u32::from_le_bytes(buf[..4].try_into().expect("4 bytes"))
-}
-
-/// sendmsg(2) of one message with descriptors (SCM_RIGHTS).
-fn send(sock: BorrowedFd<'_>, data: &[u8], fds: &[RawFd]) -> std::result::Result<(), Errno> {
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
-    };
-    let payload = std::mem::size_of_val(fds) as u32;
-    // SAFETY: CMSG_SPACE only computes a size.
-    let space = unsafe { libc::CMSG_SPACE(payload) } as usize;
-    let mut cbuf = vec![0u64; space.div_ceil(8)];
-    // SAFETY: an all-zero msghdr is valid; the fields are filled in below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = space;
-    // SAFETY: msg_control points to `space` bytes, room for one header and the descriptors.
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(payload) as usize;
-        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), fds.len());
-    }
-    loop {
-        // SAFETY: sendmsg with buffers that outlive the call.
-        let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
-        match Errno::result(r) {
-            Ok(_) => return Ok(()),
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// recvmsg(2) of one message and at most one descriptor (close-on-exec).
-fn recv(
-    sock: BorrowedFd<'_>,
-    buf: &mut [u8],
-) -> std::result::Result<(usize, Option<OwnedFd>), Errno> {
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let mut cbuf = [0u64; 8];
-    // SAFETY: an all-zero msghdr is valid; the fields are filled in below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cbuf);
-    let n = loop {
-        // SAFETY: recvmsg into buffers we own, sized as the msghdr says.
-        let r = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
-        match Errno::result(r) {
-            Ok(n) => break n as usize,
-            Err(Errno::EINTR) => {}
-            Err(e) => return Err(e),
-        }
-    };
-    let mut fd = None;
-    // SAFETY: walking the control messages the kernel wrote, with the libc macros.
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                let count = ((*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize) / 4;
-                for i in 0..count {
-                    let raw: RawFd =
-                        std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>().add(i));
-                    // The first is ours; any other is closed by its OwnedFd at once.
-                    let owned = OwnedFd::from_raw_fd(raw);
-                    if fd.is_none() {
-                        fd = Some(owned);
-                    }
-                }
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-    }
-    Ok((n, fd))
 }
 
 /// A SOCK_SEQPACKET socket created in the network namespace of socket `of` (SIOCGSKNS), entering

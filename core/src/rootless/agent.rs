@@ -14,17 +14,13 @@
 //! through a socket made there.
 
 use std::ffi::CString;
-use std::io::IoSlice;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::Mutex;
 
 use nix::errno::Errno;
-use nix::sys::socket::{
-    recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockFlag, SockType,
-};
+use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
 
 use super::Maps;
 use crate::error::{Error, Result};
@@ -207,59 +203,15 @@ impl Agent {
         .encode();
         let sock = self.conn();
         let raw: Vec<RawFd> = fds.iter().map(|f| f.as_raw_fd()).collect();
-        let cmsgs: Vec<ControlMessage<'_>> = if raw.is_empty() {
-            Vec::new()
-        } else {
-            vec![ControlMessage::ScmRights(&raw)]
-        };
-        loop {
-            match sendmsg::<()>(
-                sock.as_raw_fd(),
-                &[IoSlice::new(&req)],
-                &cmsgs,
-                MsgFlags::MSG_NOSIGNAL,
-                None,
-            ) {
-                Ok(_) => break,
-                Err(Errno::EINTR) => {}
-                Err(e) => return Err(Failure::Gone(e)),
-            }
-        }
+        crate::sys::send_fds(sock.as_fd(), &req, &raw).map_err(Failure::Gone)?;
         let mut buf = [0u8; 4];
-        let mut space = nix::cmsg_space!([RawFd; 1]);
-        loop {
-            let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-            match recvmsg::<()>(
-                sock.as_raw_fd(),
-                &mut iov,
-                Some(&mut space),
-                MsgFlags::MSG_CMSG_CLOEXEC,
-            ) {
-                Ok(msg) => {
-                    let mut fd = None;
-                    for c in msg.cmsgs().map_err(Failure::Gone)? {
-                        if let ControlMessageOwned::ScmRights(fds) = c {
-                            for raw in fds {
-                                // SAFETY: the kernel just gave us this descriptor.
-                                let owned = unsafe { OwnedFd::from_raw_fd(raw) };
-                                if fd.is_none() {
-                                    fd = Some(owned);
-                                }
-                            }
-                        }
-                    }
-                    if msg.bytes != 4 {
-                        return Err(Failure::Gone(Errno::ECONNRESET));
-                    }
-                    let v = i32::from_le_bytes(buf);
-                    if v < 0 {
-                        return Err(Failure::Refused(Errno::from_raw(-v)));
-                    }
-                    return Ok((v, fd));
-                }
-                Err(Errno::EINTR) => {}
-                Err(e) => return Err(Failure::Gone(e)),
-            }
+        let (n, fd) = crate::sys::recv_fd(sock.as_fd(), &mut buf).map_err(Failure::Gone)?;
+        if n != 4 {
+            return Err(Failure::Gone(Errno::ECONNRESET));
+        }
+        match i32::from_le_bytes(buf) {
+            v if v < 0 => Err(Failure::Refused(Errno::from_raw(-v))),
+            v => Ok((v, fd)),
         }
     }
 

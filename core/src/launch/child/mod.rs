@@ -196,18 +196,7 @@ fn proc_path(buf: &mut [u8; 64], pid: i32, name: &[u8]) -> usize {
         n += b.len();
     };
     put(b"/proc/");
-    let mut digits = [0u8; 12];
-    let mut len = 0;
-    let mut v = pid as u32;
-    loop {
-        digits[len] = b'0' + (v % 10) as u8;
-        len += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[..len].reverse();
+    let (digits, len) = sys::decimal(pid as u32);
     put(&digits[..len]);
     put(b"/");
     put(name);
@@ -259,18 +248,8 @@ fn run_map_helper(args: &[CString], pid: i32, stack: &Stack) -> Result<(), ([u8;
     let path = args[0].to_bytes();
     let len = path.len().min(63);
     name[..len].copy_from_slice(&path[..len]);
-    let mut digits = [0u8; 16];
-    let mut n = 0;
-    let mut v = pid as u32;
-    loop {
-        digits[n] = b'0' + (v % 10) as u8;
-        n += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    digits[..n].reverse();
+    // NUL-terminated: the bytes after the digits are 0.
+    let (digits, _) = sys::decimal(pid as u32);
     let mut argv: [*const libc::c_char; 16] = [std::ptr::null(); 16];
     if args.len() + 2 > argv.len() {
         return Err((name, len));

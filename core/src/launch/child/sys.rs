@@ -30,6 +30,23 @@ pub(super) fn fail(plan: &Plan, stage: Stage, path: &[u8], code: c_int) -> ! {
     unsafe { libc::_exit(code) }
 }
 
+/// The decimal digits of `v` and their count; the bytes after them are 0, so the array is also
+/// a C string. (No allocation: used between clone and exec.)
+pub(super) fn decimal(mut v: u32) -> ([u8; 12], usize) {
+    let mut digits = [0u8; 12];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (v % 10) as u8;
+        len += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    digits[..len].reverse();
+    (digits, len)
+}
+
 /// `"/proc/self/fd/N\0"` in a stack buffer.
 pub(super) struct FdPath([u8; 32]);
 
@@ -38,20 +55,8 @@ impl FdPath {
         let mut b = [0u8; 32];
         let prefix = b"/proc/self/fd/";
         b[..prefix.len()].copy_from_slice(prefix);
-        let mut digits = [0u8; 12];
-        let mut n = fd as u32;
-        let mut len = 0;
-        loop {
-            digits[len] = b'0' + (n % 10) as u8;
-            len += 1;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        for i in 0..len {
-            b[prefix.len() + i] = digits[len - 1 - i];
-        }
+        let (digits, len) = decimal(fd as u32);
+        b[prefix.len()..prefix.len() + len].copy_from_slice(&digits[..len]);
         FdPath(b)
     }
     pub(super) fn ptr(&self) -> *const c_char {
