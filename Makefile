@@ -95,8 +95,9 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	@# nsrun-init is built by core/build.rs with rustc alone: lint it the same way.
 	rustfmt --check --edition 2021 core/init/main.rs
-	clippy-driver --edition 2021 --crate-type bin -W clippy::undocumented_unsafe_blocks \
-	  -D warnings -o $(CURDIR)/target/nsrun-init-lint core/init/main.rs
+	clippy-driver --edition 2021 --crate-type bin -C panic=abort --emit metadata \
+	  -W clippy::undocumented_unsafe_blocks -D warnings \
+	  -o $(CURDIR)/target/nsrun-init-lint core/init/main.rs
 
 # Each suite must leave the shared fixture rootfs as it found it (tests/fixtures/rootfs_guard.sh;
 # the pytest suites check it around every test, in tests/python/conftest.py).

@@ -19,6 +19,7 @@ fn main() {
         "init/main.rs",
         "init/agent.rs",
         "init/sys.rs",
+        "init/rt.rs",
         "src/launch/wire.rs",
     ] {
         println!("cargo:rerun-if-changed={}", manifest.join(f).display());
@@ -42,9 +43,12 @@ fn main() {
         .args(["--target", &target])
         .args(["-C", "opt-level=s"])
         .args(["-C", "panic=abort"])
-        .args(["-C", "target-feature=+crt-static"])
-        // Not static-pie: no self-relocation at every start.
+        // No C library (`init/rt.rs` has `_start`), static, not PIE: nothing to load, relocate
+        // or probe at start.
         .args(["-C", "relocation-model=static"])
+        .args(["-C", "link-arg=-nostdlib"])
+        .args(["-C", "link-arg=-static"])
+        .args(["-C", "link-arg=-no-pie"])
         .args(["-C", "strip=symbols"])
         .args(["-C", "codegen-units=1"])
         .args(["-C", "lto=fat"])

@@ -5,8 +5,11 @@
 //! per-user keeper of rootless named network namespaces) for bind mounts in its own mount
 //! namespace. Single-threaded, so unshare and setns back are safe here.
 
-use std::os::raw::{c_int, c_uint};
-use std::ptr::null_mut;
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ffi::{c_int, c_uint};
+use core::ptr::null_mut;
 
 use crate::sys::{self, errno};
 use crate::wire::{agent_op as op, AgentRequest, AGENT_FD};
@@ -32,7 +35,7 @@ pub fn main() -> ! {
     // Descriptors the caller left open without close-on-exec (a supervisor's ready pipe, a
     // test's output pipes) must not be held by an agent that may outlive it.
     // SAFETY: close_range(2) on descriptor numbers above our own socket.
-    unsafe { sys::syscall(sys::SYS_CLOSE_RANGE, AGENT_FD as c_uint + 1, c_uint::MAX, 0) };
+    unsafe { sys::close_range(AGENT_FD as c_uint + 1, c_uint::MAX, 0) };
     let mut a = Agent {
         conns: vec![AGENT_FD],
         listen: -1,
@@ -107,7 +110,7 @@ fn is_nsfs(fd: c_int) -> bool {
 fn open_ns_at(path: &[u8]) -> Result<c_int, c_int> {
     let p = cpath(path).ok_or(sys::EINVAL)?;
     // SAFETY: open with a NUL-terminated path.
-    let fd = unsafe { sys::open(p.as_ptr().cast(), sys::O_RDONLY | sys::O_CLOEXEC) };
+    let fd = unsafe { sys::open(p.as_ptr().cast(), sys::O_RDONLY | sys::O_CLOEXEC, 0) };
     if fd < 0 {
         return Err(errno());
     }
@@ -245,7 +248,7 @@ impl Agent {
                         null_mut(),
                         c"/".as_ptr(),
                         null_mut(),
-                        r.a as std::os::raw::c_ulong,
+                        r.a as core::ffi::c_ulong,
                         null_mut(),
                     )
                 })
@@ -376,7 +379,7 @@ impl Agent {
             let r = sys::bind(
                 s,
                 (&addr as *const sys::sockaddr_un).cast(),
-                std::mem::size_of::<sys::sockaddr_un>() as u32,
+                core::mem::size_of::<sys::sockaddr_un>() as u32,
             );
             sys::umask(old);
             if r != 0 || sys::listen(s, 64) != 0 {

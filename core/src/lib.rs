@@ -6,6 +6,9 @@
 
 #![warn(missing_docs)]
 
+// `launch::wire` is shared with nsrun-init, which has no `std`: it names `alloc` and `core`.
+extern crate alloc;
+
 mod enter;
 mod errno;
 mod error;

@@ -1,6 +1,7 @@
 //! What the launcher and nsrun-init say to each other. This file is compiled into both: into
 //! the `nsrun` crate as `launch::wire`, and into the init program (`core/init/main.rs`, via
-//! `#[path]`), so the two ends can never disagree. Plain std only; no libc, no allocation in
+//! `#[path]`), so the two ends can never disagree. `core` and `alloc` only (the init has no
+//! `std`); no libc, no allocation in
 //! [`Record`] (it is built between clone and exec).
 //!
 //! - [`Record`]: a failure before exec, as (stage, errno, status, path), written with one
@@ -10,7 +11,8 @@
 
 #![allow(dead_code)] // each side uses its half
 
-use std::fmt;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// The init reads its [`Config`] from this descriptor, then closes it.
 pub const CONFIG_FD: i32 = 3;
@@ -165,7 +167,7 @@ pub struct Record {
 }
 
 impl Record {
-    pub const SIZE: usize = std::mem::size_of::<Record>();
+    pub const SIZE: usize = core::mem::size_of::<Record>();
 
     /// Builds a record without allocating (used between clone and exec).
     pub fn new(stage: Stage, errno: i32, status: i32, path: &[u8]) -> Record {
@@ -185,7 +187,7 @@ impl Record {
     pub fn as_bytes(&self) -> &[u8] {
         // SAFETY: Record is repr(C) plain-old-data without padding (four 4-byte fields and a
         // byte array); viewing it as SIZE bytes is valid for its lifetime.
-        unsafe { std::slice::from_raw_parts((self as *const Record).cast::<u8>(), Record::SIZE) }
+        unsafe { core::slice::from_raw_parts((self as *const Record).cast::<u8>(), Record::SIZE) }
     }
 
     pub fn from_bytes(b: &[u8]) -> Option<Record> {
@@ -194,7 +196,7 @@ impl Record {
         }
         // SAFETY: Record is repr(C) plain-old-data; every bit pattern is valid for its fields,
         // and `b` holds at least SIZE bytes.
-        Some(unsafe { std::ptr::read_unaligned(b.as_ptr().cast()) })
+        Some(unsafe { core::ptr::read_unaligned(b.as_ptr().cast()) })
     }
 
     pub fn stage(&self) -> Stage {
