@@ -11,8 +11,6 @@ mod supervise;
 
 use std::ffi::OsString;
 
-use clap::Parser;
-
 pub use args::command;
 
 /// Runs the `nsrun` command line `args` (`args[0]` is the program name) and returns its exit
@@ -29,7 +27,7 @@ where
     T: Into<OsString> + Clone,
 {
     out::default_sigpipe();
-    let cli = match args::Cli::try_parse_from(args) {
+    let cli = match args::parse(args.into_iter().map(Into::into).collect()) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version go to stdout and succeed; every usage error is nsrun's
