@@ -333,7 +333,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     for (from, _) in &cfg.pass {
         set_cloexec(*from);
     }
-    // SAFETY: fcntl/dup2 on descriptor numbers; sigaction with a zeroed (SIG_DFL) action.
+    // SAFETY: fcntl/dup2 on descriptor numbers.
     unsafe {
         // Descriptors received later must never land on 0-2.
         for fd in 0..3 {
@@ -341,14 +341,9 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
                 sys::dup2(cfg.null_fd, fd);
             }
         }
-        // Default dispositions (the Rust runtime ignores SIGPIPE, which the programs would
-        // inherit). Every signal is still blocked, as the launcher's clone left it.
-        let dfl: sys::sigaction_t = core::mem::zeroed();
-        for sig in 1..65 {
-            if sig != sys::SIGKILL && sig != sys::SIGSTOP {
-                sys::sigaction(sig, &dfl, null_mut());
-            }
-        }
+        // (Every signal has its default disposition: the launch child set them before the
+        // exec, and this program, with no Rust runtime, ignores none. Every signal is still
+        // blocked, as the launcher's clone left it.)
     }
     if cfg.stay && !cfg.owns_pid_ns {
         // Not PID 1 of its own PID namespace: orphans of the launch's processes (a daemon the

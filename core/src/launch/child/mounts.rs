@@ -163,15 +163,11 @@ fn create_entry(dir: c_int, name: &CStr, action: &Action) -> c_int {
     unsafe {
         let name = name.as_ptr();
         match action {
+            // (do_mounts runs with umask 0: these are the modes.)
             Action::Mkdir => libc::mkdirat(dir, name, 0o755),
-            // mkdir and mknod apply the umask: set the modes explicitly.
-            Action::SharedDir => match libc::mkdirat(dir, name, 0o755) {
-                0 => libc::fchmodat(dir, name, 0o1777, 0),
-                r => r,
-            },
+            Action::SharedDir => libc::mkdirat(dir, name, 0o1777),
             Action::DeviceNode { dev, host } => {
                 match libc::mknodat(dir, name, libc::S_IFCHR | 0o666, *dev) {
-                    0 => libc::fchmodat(dir, name, 0o666, 0),
                     _ if errno() == libc::EPERM => bind_node(dir, CStr::from_ptr(name), host),
                     r => r,
                 }
@@ -288,8 +284,28 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
         }
         let root_id = (root_st.st_dev, root_st.st_ino);
         let mut null_fd: c_int = -1;
+        // The modes below are the ones asked for, whatever the launcher's umask (restored
+        // before the init inherits it).
+        let umask = libc::umask(0);
+        // The directory of the last entry created, while the next ones go into it too
+        // (/dev/null, /dev/zero, ...): dropped at the first step that is not a creation, which
+        // may mount over it.
+        let mut parent_dir: Option<(&[u8], c_int)> = None;
         for step in &m.steps {
             let target = step.target.as_c_str();
+            let creates = matches!(
+                step.action,
+                Action::Mkdir
+                    | Action::SharedDir
+                    | Action::CreateFile
+                    | Action::Symlink { .. }
+                    | Action::DeviceNode { .. }
+            );
+            if !creates {
+                if let Some((_, fd)) = parent_dir.take() {
+                    libc::close(fd);
+                }
+            }
             let ok = match &step.action {
                 Action::Check
                 | Action::MoveTree { .. }
@@ -363,17 +379,29 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
                     match split_parent(target, &mut buf) {
                         None => false,
                         Some((parent, name)) => {
-                            let dir = resolve(root, parent, libc::O_PATH | libc::O_DIRECTORY, 0);
+                            // The parent as the target names it ("" for ".": no slash).
+                            let t = step.target.to_bytes();
+                            let parent_path = &t[..t.iter().rposition(|b| *b == b'/').unwrap_or(0)];
+                            let dir = match parent_dir {
+                                Some((p, fd)) if p == parent_path => fd,
+                                _ => {
+                                    if let Some((_, fd)) = parent_dir.take() {
+                                        libc::close(fd);
+                                    }
+                                    let fd =
+                                        resolve(root, parent, libc::O_PATH | libc::O_DIRECTORY, 0);
+                                    if fd >= 0 {
+                                        parent_dir = Some((parent_path, fd));
+                                    }
+                                    fd
+                                }
+                            };
                             let r = if dir < 0 {
                                 -1
                             } else {
                                 create_entry(dir, name, &step.action)
                             };
-                            let ok = r == 0 || errno() == libc::EEXIST;
-                            if dir >= 0 {
-                                libc::close(dir);
-                            }
-                            ok
+                            r == 0 || errno() == libc::EEXIST
                         }
                     }
                 }
@@ -388,6 +416,10 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
                 fail(plan, step.stage, &shown[..=n], SETUP_FAILED);
             }
         }
+        if let Some((_, fd)) = parent_dir.take() {
+            libc::close(fd);
+        }
+        libc::umask(umask);
         if m.rootfs.is_some() {
             // pivot_root(".", "."): the old root ends up on top of the new one and is detached.
             let dot = c".".as_ptr();
