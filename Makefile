@@ -35,7 +35,7 @@ DEB_CMDS := ip:iproute2 unshare:util-linux nsenter:util-linux lsns:util-linux se
 # in place of libgcc_s so that `cc -static` links too.
 PRIVATE_LIBS := -lgcc_eh -lutil -lrt -lpthread -lm -ldl -lc
 
-.PHONY: build deps venv cargo-build stage python header lint test test-rust test-c test-python test-rootless test-repeat demo bench \
+.PHONY: build deps venv cargo-build cli stage python header lint test test-rust test-c test-python test-rootless test-repeat demo bench \
 	install install-files install-share uninstall test-install publish-check wheel wheel-check clean rootfs man doc
 
 ## deps: install what a fresh machine lacks (Debian packages, a .venv with maturin and pytest)
@@ -59,7 +59,15 @@ $(VENV)/.ready: python/requirements-dev.txt
 build: stage man
 
 cargo-build:
-	$(CARGO) build --release --workspace
+	$(CARGO) build --release --workspace --exclude nsrun-cli
+	@$(MAKE) --no-print-directory cli
+
+## cli: the nsrun command, linked statically and not position-independent: no dynamic loader,
+## no relocation at start (0.3 ms less for every command on the test VM: `nsrun --version`
+## 1.19 -> 0.91 ms). Only this binary: the libraries and the Python module stay dynamic.
+CLI_RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
+cli:
+	$(CARGO) rustc --release -q -p nsrun-cli --bin nsrun -- $(CLI_RUSTFLAGS)
 
 # The staged tree is `make install` with PREFIX=build/ (the tests build against it).
 stage: cargo-build
@@ -69,14 +77,13 @@ stage: cargo-build
 ## man: man pages (nsrun.1, nsrun-CMD.1 per subcommand) and bash/zsh/fish completions, generated
 ## from the CLI's clap definition and staged under build/share for `make install`
 SHARE := $(STAGE)/share
-man:
-	$(CARGO) build --release -q -p nsrun-cli
+man: cli
 	rm -rf $(SHARE)/man/man1
-	$(CARGO) run --release -q -p nsrun-cli -- man $(SHARE)/man/man1
+	$(RELEASE)/nsrun man $(SHARE)/man/man1
 	mkdir -p $(SHARE)/bash-completion/completions $(SHARE)/zsh/site-functions $(SHARE)/fish/vendor_completions.d
-	$(CARGO) run --release -q -p nsrun-cli -- completions bash > $(SHARE)/bash-completion/completions/nsrun
-	$(CARGO) run --release -q -p nsrun-cli -- completions zsh > $(SHARE)/zsh/site-functions/_nsrun
-	$(CARGO) run --release -q -p nsrun-cli -- completions fish > $(SHARE)/fish/vendor_completions.d/nsrun.fish
+	$(RELEASE)/nsrun completions bash > $(SHARE)/bash-completion/completions/nsrun
+	$(RELEASE)/nsrun completions zsh > $(SHARE)/zsh/site-functions/_nsrun
+	$(RELEASE)/nsrun completions fish > $(SHARE)/fish/vendor_completions.d/nsrun.fish
 
 ## python: build the extension and install the package into .venv
 python: venv

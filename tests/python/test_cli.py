@@ -18,7 +18,7 @@ from test_launch import _read_until
 
 @pytest.fixture(scope="session")
 def nsrun_bin():
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
     return os.path.join(ROOT, "target", "release", "nsrun")
 
 

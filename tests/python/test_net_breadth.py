@@ -300,7 +300,7 @@ def test_sysctl_in_a_thread_leaves_other_threads_alone(lab):
 
 @pytest.fixture(scope="module")
 def nsrun_bin():
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
     return os.path.join(ROOT, "target", "release", "nsrun")
 
 

@@ -115,7 +115,7 @@ def test_pytest_plugin_example(rootfs):
 
 
 def test_make_demo_script(rootfs):
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
     nsrun = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"), "release", "nsrun")
     r = subprocess.run([str(ROOT / "examples/demo.sh"), str(ROOT / nsrun), rootfs],
                        capture_output=True, text=True, timeout=60)

@@ -17,7 +17,7 @@ from conftest import ROOT
 
 @pytest.fixture(scope="module")
 def cli_copy():
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
     d = tempfile.mkdtemp(prefix="nsrun-diag-")
     os.chmod(d, 0o755)
     shutil.copy(os.path.join(ROOT, "target", "release", "nsrun"), d)

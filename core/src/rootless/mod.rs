@@ -143,7 +143,8 @@ impl Maps {
         let name = nix::unistd::User::from_uid(uid.into())
             .ok()
             .flatten()
-            .map(|u| u.name);
+            .map(|u| u.name)
+            .or_else(|| passwd_name(uid));
         let sub = |file: &str| subordinate(Path::new(file), uid, name.as_deref());
         match (sub("/etc/subuid"), sub("/etc/subgid")) {
             (Some((us, uc)), Some((gs, gc))) => Maps {
@@ -306,9 +307,26 @@ pub(crate) fn agent_for_ns(ns: &crate::Namespace) -> Option<std::sync::Arc<agent
     keeper::agent_for(owner.id())
 }
 
+/// The user name of `uid` in /etc/passwd: the C library's lookup can fail in a statically
+/// linked program (the `nsrun` command is one) whose glibc differs from the host's NSS modules.
+fn passwd_name(uid: u32) -> Option<String> {
+    let text = std::fs::read_to_string("/etc/passwd").ok()?;
+    text.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwd_names_root_and_no_one_else() {
+        assert_eq!(passwd_name(0).as_deref(), Some("root"));
+        assert_eq!(passwd_name(4_000_000_000), None);
+    }
 
     #[test]
     fn subordinate_ranges() {
