@@ -8,9 +8,10 @@ result. Targets from issue 9 are printed next to each ratio; nothing here assert
 
   1. caller memory sweep: the same launches from this process holding +0, +200 MB, +1 GB
   2. nsrun.run with no new namespace (init=False) vs subprocess.run
-  3. default rootfs launch (new mnt+pid+uts+ipc+net, fresh /proc, init) vs the C floor
-     (bench/launch_c.c: clone + pivot_root + mount proc + exec + wait) and vs unshare,
-     from Python and from the CLI
+  3. default rootfs launch (new mnt+pid+uts+ipc+net, fresh /proc, init) vs two C floors and
+     unshare, from Python and from the CLI: bench/launch_full_c.c does the same work as the
+     default launch (every mount, the masked paths, capability drops, seccomp, an init that
+     forks the program), bench/launch_c.c only clone + pivot_root + mount proc + exec + wait
   4. exec into a running launch vs subprocess.run on the host and vs nsenter -t PID -a,
      from Python and from the CLI
   5. where the time of a default launch goes: variants that add one stage at a time
@@ -33,14 +34,16 @@ N = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 ROOTFS = str(ROOT / "tests/fixtures/rootfs")
 CLI = str(ROOT / "target/release/nsrun")
 CBIN = str(ROOT / "build/launch_c")
+CFULL = str(ROOT / "build/launch_full_c")
 INHERIT_ALL = {k: "inherit" for k in ("mnt", "uts", "ipc", "net", "pid", "user", "cgroup", "time")}
 DEVNULL = subprocess.DEVNULL
 
 
 def build():
-    subprocess.run(["cargo", "build", "-q", "--release", "-p", "nsrun-cli"], cwd=ROOT, check=True)
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
     os.makedirs(os.path.dirname(CBIN), exist_ok=True)
     subprocess.run(["cc", "-O2", "-Wall", "-Werror", str(ROOT / "bench/launch_c.c"), "-o", CBIN], check=True)
+    subprocess.run(["cc", "-O2", "-Wall", "-Werror", str(ROOT / "bench/launch_full_c.c"), "-o", CFULL], check=True)
     if not (pathlib.Path(ROOTFS) / ".stamp").exists():
         subprocess.run([str(ROOT / "tests/fixtures/make_rootfs.sh"), ROOTFS], check=True)
 
@@ -112,20 +115,29 @@ def no_namespace():
 
 def rootfs_launch():
     med = measure({
-        "C floor (launch_c, via subprocess.run)": sh([CBIN, ROOTFS, "/bin/true"]),
+        "C floor, same work (launch_full_c, via subprocess.run)": sh([CFULL, ROOTFS, "/bin/true"]),
+        "C floor, bare (launch_c, via subprocess.run)": sh([CBIN, ROOTFS, "/bin/true"]),
         "nsrun.run (default rootfs launch + new net)": run_true(**DEFAULT),
         "subprocess.run(unshare)": sh(UNSHARE),
     })
-    table("3a. default rootfs launch, from Python", med, "C floor (launch_c, via subprocess.run)")
+    table("3a. default rootfs launch, from Python", med, "C floor, same work (launch_full_c, via subprocess.run)")
+    bare = med["nsrun.run (default rootfs launch + new net)"] / med["C floor, bare (launch_c, via subprocess.run)"]
+    print(f"  nsrun.run / bare C floor: {bare:.2f}x")
     med = measure({
-        "C floor: launch_c ROOTFS /bin/true": sh([CBIN, ROOTFS, "/bin/true"]),
+        "C floor, same work: launch_full_c ROOTFS /bin/true": sh([CFULL, ROOTFS, "/bin/true"]),
+        "C floor, bare: launch_c ROOTFS /bin/true": sh([CBIN, ROOTFS, "/bin/true"]),
         "nsrun run -muinp --mount-proc -R ROOTFS": sh(
             [CLI, "run", "--mount", "--uts", "--ipc", "--net", "--pid", "--mount-proc", "--root", ROOTFS,
              "--", "/bin/true"]),
         "unshare -mpuin --fork --mount-proc -R ROOTFS": sh(UNSHARE),
     })
-    table("3b. default rootfs launch, from the CLI (each a whole command)", med, "C floor: launch_c ROOTFS /bin/true")
+    table("3b. default rootfs launch, from the CLI (each a whole command)", med,
+          "C floor, same work: launch_full_c ROOTFS /bin/true")
+    bare = med["nsrun run -muinp --mount-proc -R ROOTFS"] / med["C floor, bare: launch_c ROOTFS /bin/true"]
+    print(f"  nsrun run / bare C floor: {bare:.2f}x")
     print("  target: nsrun <= 1.15x the C floor, and below unshare, from Python and from the CLI")
+    print("  (the same-work floor does what a default launch does: /dev, /sys, /tmp, /run, masked paths,")
+    print("   capability drops, seccomp, an init that forks the program; unshare and the bare floor do not)")
 
 
 def exec_into():
