@@ -167,8 +167,12 @@ fn create_entry(dir: c_int, name: &CStr, action: &Action) -> c_int {
             Action::Mkdir => libc::mkdirat(dir, name, 0o755),
             Action::SharedDir => libc::mkdirat(dir, name, 0o1777),
             Action::DeviceNode { dev, host } => {
+                // Only a failed mknod consults errno: after a success it is whatever an
+                // earlier call left (the launcher thread's slot), and may be EPERM.
                 match libc::mknodat(dir, name, libc::S_IFCHR | 0o666, *dev) {
-                    _ if errno() == libc::EPERM => bind_node(dir, CStr::from_ptr(name), host),
+                    r if r != 0 && errno() == libc::EPERM => {
+                        bind_node(dir, CStr::from_ptr(name), host)
+                    }
                     r => r,
                 }
             }
@@ -446,5 +450,45 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
             libc::close(null_fd);
         }
         libc::close(root);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device node that mknod creates is kept, whatever errno held before the call: the
+    /// errno of a *failed* mknod (EPERM in a user namespace) is what chooses the bind-mount
+    /// fallback, never a value left over from an earlier call (the launch child shares the
+    /// launcher thread's errno slot).
+    #[test]
+    fn a_created_device_node_ignores_a_stale_eperm() {
+        // SAFETY: getuid cannot fail.
+        if unsafe { libc::getuid() } != 0 {
+            eprintln!("skipped: mknod of a character device needs root");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("h1-devnode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: open of a NUL-terminated path; the descriptor is closed below.
+        let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY) };
+        assert!(fd >= 0);
+        let action = Action::DeviceNode {
+            dev: libc::makedev(1, 3),
+            // Never bind-mounted when mknod works: a host path that does not exist makes the
+            // fallback fail if it is taken.
+            host: std::ffi::CString::new("/nonexistent/h1-null").unwrap(),
+        };
+        set_errno(libc::EPERM);
+        let r = create_entry(fd, c"null", &action);
+        let e = errno();
+        // SAFETY: closing our own descriptor.
+        unsafe { libc::close(fd) };
+        let meta = std::fs::symlink_metadata(dir.join("null"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(r, 0, "errno {e}");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(meta.unwrap().file_type().is_char_device());
     }
 }
