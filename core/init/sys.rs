@@ -437,13 +437,14 @@ pub unsafe fn sigprocmask(how: c_int, set: *const sigset_t, old: *mut sigset_t) 
 pub unsafe fn signalfd(fd: c_int, mask: *const sigset_t, flags: c_int) -> c_int {
     sys!(nr::SIGNALFD4, fd, mask, 8, flags) as c_int
 }
-/// poll(2) as ppoll with the timeout in milliseconds (negative: none).
+/// poll(2) as ppoll with the timeout in milliseconds (negative: none). The kernel writes the
+/// time left back into the timespec, so it is a mutable local.
 pub unsafe fn poll(fds: *mut pollfd, n: c_ulong, timeout: c_int) -> c_int {
-    let ts = [(timeout / 1000) as i64, (timeout % 1000) as i64 * 1_000_000];
+    let mut ts = [(timeout / 1000) as i64, (timeout % 1000) as i64 * 1_000_000];
     let tp = if timeout < 0 {
-        core::ptr::null()
+        core::ptr::null_mut()
     } else {
-        ts.as_ptr()
+        ts.as_mut_ptr()
     };
     sys!(nr::PPOLL, fds, n, tp, 0, 8) as c_int
 }
