@@ -352,7 +352,13 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         // SAFETY: prctl with integer arguments.
         unsafe { sys::prctl(sys::PR_SET_CHILD_SUBREAPER, 1usize, 0usize, 0usize, 0usize) };
     }
-    let Some(payload) = prepare(&cfg.payload) else {
+    // No program (a lab node): the init alone holds the launch until it is stopped.
+    let hold = cfg.payload.argv.is_empty() && cfg.stay;
+    let Some(payload) = (if hold {
+        Some(empty_prepared())
+    } else {
+        prepare(&cfg.payload)
+    }) else {
         sys::set_errno(sys::EINVAL);
         let s = setup(&cfg, None, cfg.err_fd);
         fail(&s, Stage::Init, b"", SETUP_FAILED);
@@ -389,7 +395,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
     if sfd < 0 {
         fail(&s, Stage::Init, b"signalfd", SETUP_FAILED);
     }
-    let pid = spawn(&s);
+    let pid = if hold { 0 } else { spawn(&s) };
     if pid < 0 {
         fail(&s, Stage::Fork, b"", SETUP_FAILED);
     }
@@ -401,6 +407,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         sfd,
         control: cfg.control_fd,
         payload: pid,
+        hold,
         payload_status: None,
         stopping: false,
         sessions: BTreeMap::new(),
@@ -451,8 +458,10 @@ fn enter_time_namespace(cfg: &Config) {
     }
 }
 
-fn setup<'a>(cfg: &'a Config, p: Option<&'a Prepared>, report: c_int) -> Setup<'a> {
-    static EMPTY: Prepared = Prepared {
+/// A Prepared with nothing to run (failure reports before there is a program; a launch with
+/// no program).
+const fn empty_prepared() -> Prepared {
+    Prepared {
         _argv: Vec::new(),
         argv_ptrs: Vec::new(),
         _env: Vec::new(),
@@ -462,7 +471,11 @@ fn setup<'a>(cfg: &'a Config, p: Option<&'a Prepared>, report: c_int) -> Setup<'
         cwd: None,
         uid: None,
         gid: None,
-    };
+    }
+}
+
+fn setup<'a>(cfg: &'a Config, p: Option<&'a Prepared>, report: c_int) -> Setup<'a> {
+    static EMPTY: Prepared = empty_prepared();
     Setup {
         p: p.unwrap_or(&EMPTY),
         stdio: None,
@@ -714,7 +727,10 @@ struct Init<'a> {
     sfd: c_int,
     /// The launcher's control channel; -1 once it has hung up (the launcher exec'd, say).
     control: c_int,
+    /// The payload's pid (0 with `hold`: there is none).
     payload: sys::pid_t,
+    /// No payload: the launch ends when it is stopped.
+    hold: bool,
     payload_status: Option<c_int>,
     stopping: bool,
     /// Running exec'd commands and the socket their exit status goes to.
@@ -941,7 +957,11 @@ impl Init<'_> {
                     self.run_shutdown();
                     self.everything(sys::SIGTERM);
                 }
-            } else if sig != sys::SIGCHLD {
+                if self.hold {
+                    // Ends as a payload that SIGTERM ended would (status 128+15).
+                    self.payload_status = Some(sys::SIGTERM);
+                }
+            } else if sig != sys::SIGCHLD && !self.hold {
                 // SAFETY: kill(2) of our own child.
                 unsafe { sys::kill(self.payload, sig) };
             }
@@ -950,7 +970,7 @@ impl Init<'_> {
 
     /// A reaped process: the payload's status is noted; an exec'd one gets its status sent.
     fn reaped(&mut self, pid: sys::pid_t, status: c_int) {
-        if pid == self.payload {
+        if pid == self.payload && !self.hold {
             self.payload_status = Some(status);
         } else if let Some(sock) = self.sessions.remove(&pid) {
             send_exited(sock, status);
@@ -976,7 +996,7 @@ impl Init<'_> {
             }
             if status & 0xff == 0x7f {
                 // WIFSTOPPED: not an end.
-                if r == self.payload && self.cfg.control_fd >= 0 {
+                if r == self.payload && !self.hold && self.cfg.control_fd >= 0 {
                     let mut msg = wire::EVENT_PAYLOAD_STOPPED.to_le_bytes().to_vec();
                     msg.extend_from_slice(&((status >> 8) & 0xff).to_le_bytes());
                     send(self.cfg.control_fd, &msg, None);
@@ -1000,7 +1020,7 @@ impl Init<'_> {
             if self.cfg.owns_pid_ns {
                 sys::kill(-1, sig);
             } else {
-                if self.payload_status.is_none() {
+                if self.payload_status.is_none() && !self.hold {
                     sys::kill(self.payload, sig);
                 }
                 for pid in self.sessions.keys() {

@@ -97,6 +97,25 @@ def test_a_failed_up_leaves_nothing():
     # the no_leaks fixture checks that no child process is left
 
 
+def test_a_node_runs_its_init_alone_and_stops_with_its_shutdown_command(tmp_path):
+    """A node's init holds the node with no program of its own (no `sleep infinity` exec'd
+    per node): its PID namespace shows the init, the boot command's daemon and what is
+    exec'd; down runs the shutdown command, then ends the daemon."""
+    mark = tmp_path / "shutdown-ran"
+    t = {"nodes": {"a": {"boot": ["sh", "-c", "sleep 1000 & echo up"],
+                         "shutdown": ["sh", "-c", f"touch {mark}"]}}, "links": []}
+    with nsrun.Lab(t, name=unique("hold")) as lab:
+        a = lab["a"]
+        assert a.output() == "up\n"
+        ps = a.exec(["sh", "-c", "for p in /proc/[0-9]*; do echo $(cat $p/comm); done"]).stdout
+        # (the glob is taken before any cat runs; one sleep: the daemon, no payload)
+        assert sorted(ps.split()) == ["nsrun-init", "sh", "sleep"], ps
+        pid = a.pid
+    assert mark.exists()
+    assert not lab.running
+    assert not os.path.exists(f"/proc/{pid}")
+
+
 def test_rootfs_nodes(rootfs):
     t = {"nodes": {"a": {"rootfs": rootfs}, "b": {"rootfs": rootfs}}, "links": [["a:e1", "b:e1"]],
          }

@@ -28,9 +28,6 @@ use crate::error::{Context, Error, Result};
 use crate::launch::{Child, ExecChild, ExecCommand, ExitStatus, Launch, NsMode, Stage, Stdio};
 use crate::{link, Kind, Namespace};
 
-/// The program each node's init runs as its payload: it only keeps the node up. (PID 1 is
-/// nsrun's init, which reaps the daemons the boot command starts and runs exec requests.)
-const HOLD: [&str; 2] = ["sleep", "infinity"];
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// How long a boot command may run before the bring-up fails.
 pub const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -353,7 +350,9 @@ impl Lab {
             }
             let output = memfd(&spec.name).map_err(step(node, "capture output"))?;
             let env = node_env(spec);
-            let mut l = Launch::new(HOLD);
+            // No program: the node's init alone keeps it up (it reaps the daemons the boot
+            // command starts and runs exec requests).
+            let mut l = Launch::hold();
             l.namespace(Kind::Net, NsMode::Join(ns.try_clone()?))
                 .hostname(spec.name.clone())
                 .env_clear_and_set(env.iter().cloned())

@@ -90,7 +90,17 @@ impl Launch {
             privileged: false,
             userns: false,
             rootless: None,
+            hold: false,
         }
+    }
+
+    /// A launch with no program: only the init, which holds the namespaces until it is
+    /// stopped, runs exec requests and reaps what the boot command started (a lab node). No
+    /// process is exec'd for the payload (a `sleep infinity` cost every node an exec).
+    pub(crate) fn hold() -> Launch {
+        let mut l = Launch::new(Vec::<OsString>::new());
+        l.hold = true;
+        l
     }
 
     /// Runs the program with this directory as its root (pivot_root; chroot where / cannot be

@@ -93,6 +93,8 @@ pub struct Launch {
     pub(crate) boot: Option<Vec<OsString>>,
     pub(crate) shutdown: Option<Vec<OsString>>,
     pub(crate) init: bool,
+    /// No program: the init alone ([`Launch::hold`]).
+    pub(crate) hold: bool,
     pub(crate) interactive: bool,
     pub(crate) host_dev: bool,
     pub(crate) proc_sys_writable: bool,

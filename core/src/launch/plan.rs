@@ -1189,8 +1189,11 @@ fn rootless(l: &mut Launch) -> Result<Option<crate::rootless::Maps>> {
 fn validate(l: &Launch) -> Result<()> {
     let mode = |k| l.namespace_mode(k);
     let new = |k| matches!(mode(k), NsMode::New);
-    if l.argv.is_empty() {
+    if l.argv.is_empty() && !l.hold {
         return Err(invalid("[]", "needs a program to run"));
+    }
+    if l.hold && (!l.init || !l.argv.is_empty()) {
+        return Err(invalid("hold", "is the init alone, with no program"));
     }
     if l.rootfs.is_some() && !new(Kind::Mnt) {
         return Err(invalid("rootfs", "needs a new mount namespace"));
