@@ -178,6 +178,8 @@ bench: deps python rootfs wheel
 	$(PY) bench/bench_link.py
 	tests/rootless/accounts.sh
 	$(PY) bench/bench_rootless.py
+	dpkg -s mininet >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mininet
+	$(PY) bench/bench_lab.py
 
 ## install: PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib (also BINDIR, INCLUDEDIR, PKGCONFIGDIR):
 ## the nsrun command, libnsrun.so.0 (+ the libnsrun.so link), libnsrun.a, nsrun.h, nsrun.pc and
