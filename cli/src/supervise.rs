@@ -39,9 +39,15 @@ pub fn supervise(mut child: Child, grace: Duration) -> Res<u8> {
         }
         // ^Z on a program that is not a shell: stop and resume with it, as sudo does.
         child.follow_stop();
-        match nsrun::take_pending_signal(&SUPERVISED) {
-            Some(libc::SIGTERM | libc::SIGHUP) => return Ok(status_code(child.stop(grace)?)),
-            Some(sig @ (libc::SIGINT | libc::SIGQUIT)) => child.send_signal(sig)?,
+        match nsrun::take_pending_signal_info(&SUPERVISED) {
+            Some((libc::SIGTERM | libc::SIGHUP, _)) => return Ok(status_code(child.stop(grace)?)),
+            // A terminal's ^C or ^\ went to its whole foreground group: when the init is in
+            // ours, it (and the program with it) has the signal already.
+            Some((sig @ (libc::SIGINT | libc::SIGQUIT), from_terminal))
+                if !(from_terminal && nsrun::in_my_process_group(child.pid())) =>
+            {
+                child.send_signal(sig)?
+            }
             _ => {}
         }
     }

@@ -281,6 +281,9 @@ fn set_cloexec(fd: c_int) {
 
 extern "C" fn ignore(_: c_int) {}
 
+/// Connections waiting for their request, at most.
+const MAX_WAITING: usize = 64;
+
 /// Signals forwarded to the payload are every signal but these.
 const FORWARDED_WITH_HANDLER: [c_int; 8] = [
     sys::SIGTERM,
@@ -412,6 +415,7 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         stopping: false,
         sessions: BTreeMap::new(),
         conns: Vec::new(),
+        accept_paused: false,
         buf: vec![0u8; wire::MAX_REQUEST + 1],
     }
     .run()
@@ -735,8 +739,11 @@ struct Init<'a> {
     stopping: bool,
     /// Running exec'd commands and the socket their exit status goes to.
     sessions: BTreeMap<sys::pid_t, c_int>,
-    /// Accepted connections whose request has not arrived yet.
+    /// Accepted connections whose request has not arrived yet (at most [`MAX_WAITING`]).
     conns: Vec<c_int>,
+    /// accept failed for want of descriptors: the next poll leaves the listening socket out
+    /// and waits at most 100 ms.
+    accept_paused: bool,
     buf: Vec<u8>,
 }
 
@@ -895,7 +902,8 @@ impl Init<'_> {
                 events: sys::POLLIN,
                 revents: 0,
             }];
-            for fd in [self.control, self.cfg.listen_fd] {
+            let paused = core::mem::take(&mut self.accept_paused);
+            for fd in [self.control, if paused { -1 } else { self.cfg.listen_fd }] {
                 if fd >= 0 {
                     fds.push(sys::pollfd {
                         fd,
@@ -911,8 +919,9 @@ impl Init<'_> {
                     revents: 0,
                 });
             }
+            let timeout = if paused { 100 } else { -1 };
             // SAFETY: poll over a vector of pollfds we own.
-            let r = unsafe { sys::poll(fds.as_mut_ptr(), fds.len() as _, -1) };
+            let r = unsafe { sys::poll(fds.as_mut_ptr(), fds.len() as _, timeout) };
             if r < 0 {
                 continue;
             }
@@ -951,6 +960,8 @@ impl Init<'_> {
                 return;
             }
             let sig = u32::from_ne_bytes(info[..4].try_into().expect("4 bytes")) as c_int;
+            // ssi_code: SI_KERNEL for what a terminal sends its foreground process group.
+            let code = i32::from_ne_bytes(info[8..12].try_into().expect("4 bytes"));
             if sig == self.cfg.shutdown_signal {
                 if !self.stopping {
                     self.stopping = true;
@@ -962,8 +973,15 @@ impl Init<'_> {
                     self.payload_status = Some(sys::SIGTERM);
                 }
             } else if sig != sys::SIGCHLD && !self.hold {
-                // SAFETY: kill(2) of our own child.
-                unsafe { sys::kill(self.payload, sig) };
+                // A terminal's ^C (^\, hangup, window size) went to its whole foreground
+                // group: a payload in the init's group has it already; once is enough.
+                // SAFETY: getpgid of our own child and of ourselves.
+                let same_group = code == sys::SI_KERNEL
+                    && unsafe { sys::getpgid(self.payload) == sys::getpgid(0) };
+                if !same_group {
+                    // SAFETY: kill(2) of our own child.
+                    unsafe { sys::kill(self.payload, sig) };
+                }
             }
         }
     }
@@ -1130,6 +1148,14 @@ impl Init<'_> {
 
     fn accept(&mut self) {
         let Some((c, cred)) = accept_peer(self.cfg.listen_fd) else {
+            if matches!(errno(), sys::EMFILE | sys::ENFILE) {
+                // Out of descriptors: the listening socket stays readable, so without a pause
+                // poll would return at once, forever. Free one, and wait a moment.
+                if !self.conns.is_empty() {
+                    close(self.conns.remove(0));
+                }
+                self.accept_paused = true;
+            }
             return;
         };
         // Only processes outside the launch's PID namespace (their pid reads as 0 here) may
@@ -1138,6 +1164,12 @@ impl Init<'_> {
         if self.cfg.owns_pid_ns && cred.pid != 0 {
             close(c);
             return;
+        }
+        // Anyone who can reach the socket can connect; a client that never sends its request
+        // must not pile up descriptors here: the oldest waiting connection goes. (A client
+        // sends its request right after connecting.)
+        if self.conns.len() >= MAX_WAITING {
+            close(self.conns.remove(0));
         }
         self.conns.push(c);
     }

@@ -97,6 +97,8 @@ pub const SIGCONT: c_int = 18;
 pub const SIGSTOP: c_int = 19;
 pub const SIGWINCH: c_int = 28;
 pub const SIG_BLOCK: c_int = 0;
+/// si_code of a signal the kernel sent (a terminal's, for one).
+pub const SI_KERNEL: i32 = 0x80;
 pub const SIG_SETMASK: c_int = 2;
 pub const SFD_CLOEXEC: c_int = 0o2000000;
 
@@ -138,6 +140,8 @@ pub const EAGAIN: c_int = 11;
 pub const EACCES: c_int = 13;
 pub const ENOTDIR: c_int = 20;
 pub const EINVAL: c_int = 22;
+pub const ENFILE: c_int = 23;
+pub const EMFILE: c_int = 24;
 pub const ENAMETOOLONG: c_int = 36;
 pub const ELOOP: c_int = 40;
 pub const ESRCH: c_int = 3;
@@ -385,6 +389,9 @@ pub unsafe fn kill(pid: pid_t, sig: c_int) -> c_int {
 }
 pub unsafe fn getpgrp() -> pid_t {
     sys!(nr::GETPGID, 0) as pid_t
+}
+pub unsafe fn getpgid(pid: pid_t) -> pid_t {
+    sys!(nr::GETPGID, pid) as pid_t
 }
 pub unsafe fn setpgid(pid: pid_t, pgid: pid_t) -> c_int {
     sys!(nr::SETPGID, pid, pgid) as c_int

@@ -37,4 +37,6 @@ pub use launch::{Child, ExitStatus, Launch, NsMode, Stage, Stdio};
 pub use list::{list_namespaces, NamespaceInfo};
 pub use ns::{same, Namespace, NsId};
 pub use persist::unpersist;
-pub use sys::{block_signals, dup_fd, take_pending_signal};
+pub use sys::{
+    block_signals, dup_fd, in_my_process_group, take_pending_signal, take_pending_signal_info,
+};

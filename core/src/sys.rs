@@ -276,14 +276,30 @@ pub fn block_signals(signals: &[i32]) -> Result<()> {
 /// Takes one pending signal among `signals` (blocked with [`block_signals`]) without waiting
 /// (`sigtimedwait(2)` with a zero timeout); `None` if none is pending.
 pub fn take_pending_signal(signals: &[i32]) -> Option<i32> {
+    take_pending_signal_info(signals).map(|(sig, _)| sig)
+}
+
+/// [`take_pending_signal`], and whether the kernel sent the signal rather than a process
+/// (`si_code == SI_KERNEL`): a terminal's ^C, ^\ or hangup goes to its whole foreground
+/// process group, so a program in that group has it already and must not get it passed on.
+pub fn take_pending_signal_info(signals: &[i32]) -> Option<(i32, bool)> {
     let set = sigset_of(signals);
     let zero = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: sigtimedwait with a valid set and timeout; no siginfo wanted.
-    let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
-    (sig > 0).then_some(sig)
+    // SAFETY: a zeroed siginfo_t is a valid buffer for the kernel to fill.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigtimedwait with a valid set, siginfo buffer and timeout.
+    let sig = unsafe { libc::sigtimedwait(&set, &mut info, &zero) };
+    (sig > 0).then_some((sig, info.si_code == libc::SI_KERNEL))
+}
+
+/// Whether process `pid` is in the caller's process group (so a terminal signal to that group
+/// reached both).
+pub fn in_my_process_group(pid: i32) -> bool {
+    // SAFETY: getpgid and getpgrp only read process state.
+    unsafe { libc::getpgid(pid) == libc::getpgrp() }
 }
 
 /// Number of threads of the calling process.

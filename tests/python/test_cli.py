@@ -76,6 +76,65 @@ def test_interactive_boot_through_a_pty(nsrun_bin, rootfs):
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
+COUNT_INTS = ('n=0; trap \'n=$((n+1))\' INT; echo ready; '
+              'while :; do echo "ints=$n"; sleep 0.05; done')
+
+
+def _ints_after(out, loops):
+    """The last count the program printed, once it has printed `loops` more lines after its
+    first INT (time for a second copy of the signal, if one were coming, to arrive)."""
+    lines = [line for line in out.decode(errors="replace").splitlines() if line.startswith("ints=")]
+    first = next((i for i, line in enumerate(lines) if line != "ints=0"), None)
+    if first is None or len(lines) - first < loops:
+        return None
+    return lines[-1]
+
+
+def test_ctrl_c_reaches_a_non_interactive_program_once(nsrun_bin, rootfs):
+    """nsrun, its init and the program share the terminal's foreground group: the terminal
+    gives each its ^C, and neither nsrun nor the init passes on a copy."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(nsrun_bin, [nsrun_bin, "run", "--mount", "--pid", "--mount-proc", "--root", rootfs,
+                             "--", "/bin/sh", "-c", COUNT_INTS])
+    out = b""
+    try:
+        out += _read_until(fd, b"ready")
+        os.write(fd, b"\x03")
+
+        def counted():
+            nonlocal out
+            out += os.read(fd, 65536)
+            return _ints_after(out, 20)
+
+        last = wait_until(counted, what="20 lines after the ^C")
+        assert last == "ints=1", out[-300:]
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def test_sigint_from_a_process_is_passed_on_once(nsrun_bin, rootfs):
+    p = subprocess.Popen([nsrun_bin, "run", "--mount", "--pid", "--mount-proc", "--root", rootfs,
+                          "--", "/bin/sh", "-c", COUNT_INTS],
+                         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        assert p.stdout.readline() == b"ready\n"
+        p.send_signal(signal.SIGINT)
+        out = b""
+
+        def counted():
+            nonlocal out
+            out += p.stdout.readline()
+            return _ints_after(out, 20)
+
+        assert wait_until(counted, what="20 lines after SIGINT") == "ints=1", out[-300:]
+    finally:
+        p.terminate()
+        p.wait(10)
+
+
 def test_sigterm_to_nsrun_runs_the_shutdown_script(nsrun_bin, rootfs):
     p = subprocess.Popen([nsrun_bin, "boot", rootfs, "--", "/bin/sh", "-c", "echo payload up; sleep 1000"],
                          stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)

@@ -653,6 +653,37 @@ def test_popen_is_killed_when_the_launch_stops(rootfs):
         p.exec(["true"])
 
 
+def test_connections_that_never_ask_do_not_pile_up_in_the_init(rootfs):
+    """Any host process can connect to a launch's exec socket (an abstract name): 300 that
+    connect and never send a request leave the init with a bounded number of descriptors,
+    and exec keeps working."""
+    import ctypes
+    import socket
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with nsrun.spawn(["sleep", "1000"], rootfs=rootfs, stdin=subprocess.DEVNULL) as p:
+        pidfd = os.pidfd_open(p.pid)
+        fd = libc.syscall(438, pidfd, 4, 0)  # pidfd_getfd: the init's listening socket
+        assert fd >= 0, os.strerror(ctypes.get_errno())
+        os.close(pidfd)
+        with socket.socket(fileno=fd) as listening:
+            address = listening.getsockname()
+        clients = []
+        try:
+            for _ in range(300):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                c.connect(address)
+                clients.append(c)
+            # Each exec is a round trip through the init's loop, which accepts meanwhile.
+            for _ in range(5):
+                assert p.exec(["/bin/true"]).returncode == 0
+            assert len(os.listdir(f"/proc/{p.pid}/fd")) < 100
+        finally:
+            for c in clients:
+                c.close()
+        p.stop()
+
+
 def test_exec_from_threads_into_several_launches(rootfs):
     names = [unique(f"t{i}") for i in range(4)]
     procs = [nsrun.spawn(["sleep", "1000"], rootfs=rootfs, hostname=n) for n in names]
