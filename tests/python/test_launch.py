@@ -1,5 +1,6 @@
 """Launching a router rootfs in namespaces (issue 3), against the real kernel."""
 
+import gc
 import os
 import shutil
 import signal
@@ -682,6 +683,34 @@ def test_connections_that_never_ask_do_not_pile_up_in_the_init(rootfs):
             for c in clients:
                 c.close()
         p.stop()
+
+
+def test_a_launcher_with_many_descriptors(rootfs):
+    """With hundreds of descriptors open, the launch child takes the few it needs from the
+    launcher (pidfd_getfd) instead of copying and closing them all: everything still works,
+    nothing of the launcher's reaches the program, and the launcher keeps exactly its own."""
+    held = [os.open("/dev/null", os.O_RDONLY) for _ in range(1500)]
+    try:
+        r = sh(rootfs, "ls /proc/self/fd", check=True, namespaces={"net": "new"})
+        before = sorted(os.listdir("/proc/self/fd"))  # (after the first launch's caches)
+        assert sorted(r.stdout.split()) == ["0", "1", "2", "3"], r.stdout  # 3: ls's own
+        rd, wr = os.pipe()
+        os.write(wr, b"passed")
+        os.close(wr)
+        r = sh(rootfs, f"cat <&{rd}", check=True, pass_fds=[rd])
+        os.close(rd)
+        assert r.stdout == "passed"
+        with pytest.raises(nsrun.LaunchError, match="program not found"):
+            nsrun.run(["/nonexistent"], rootfs=rootfs)
+        with nsrun.spawn(["sleep", "1000"], rootfs=rootfs, stdin=subprocess.DEVNULL) as p:
+            assert p.exec(["/bin/true"]).returncode == 0
+            p.stop()
+        del p  # (its pidfd and control socket go with it)
+        gc.collect()
+        assert sorted(os.listdir("/proc/self/fd")) == before
+    finally:
+        for fd in held:
+            os.close(fd)
 
 
 def test_exec_from_threads_into_several_launches(rootfs):

@@ -67,14 +67,22 @@ fn spawner() -> Result<Sender<Job>> {
 /// exited). With a new user namespace, through the intermediate child (see `child`).
 fn clone(plan: &Plan) -> Result<(libc::pid_t, OwnedFd), Errno> {
     let arg = plan as *const Plan as *mut libc::c_void;
-    if plan.user.is_some() {
-        // SAFETY: the intermediate child runs child::user_entry on the plan's first stack and
-        // only makes async-signal-safe calls; CLONE_VFORK suspends this thread until it exits.
+    if plan.user.is_some() || plan.fetch_from.is_some() {
+        // With many descriptors here, the intermediate child shares our table (CLONE_FILES)
+        // and takes only what the launch needs (see child::fetch_entry).
+        let (entry, files): (extern "C" fn(*mut libc::c_void) -> libc::c_int, _) =
+            if plan.user.is_some() {
+                (child::user_entry, 0)
+            } else {
+                (child::fetch_entry, libc::CLONE_FILES)
+            };
+        // SAFETY: the intermediate child runs `entry` on the plan's first stack and only
+        // makes async-signal-safe calls; CLONE_VFORK suspends this thread until it exits.
         let pid = unsafe {
             libc::clone(
-                child::user_entry,
+                entry,
                 plan.stacks[0].top(),
-                libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                libc::CLONE_VM | libc::CLONE_VFORK | files | libc::SIGCHLD,
                 arg,
             )
         };

@@ -118,6 +118,70 @@ fn run(plan: &Plan) -> ! {
     }
 }
 
+/// Entry point of the intermediate child for a launcher with many descriptors (see
+/// `Plan::fetch_from`): cloned sharing the launcher's descriptor table (CLONE_FILES), in its
+/// PID namespace. It takes a table of its own holding only 0-2 (`close_range` with
+/// CLOSE_RANGE_UNSHARE copies nothing above), takes each descriptor the plan keeps from the
+/// launcher with pidfd_getfd, at its own number, then clones the launch child as the
+/// launcher's child (CLONE_PARENT), which copies this small table, and exits once that child
+/// has exec'd. Nothing here may change the shared table before the unshare: it is the
+/// launcher's.
+pub(crate) extern "C" fn fetch_entry(arg: *mut c_void) -> c_int {
+    // SAFETY: as in launch_entry.
+    let plan = unsafe { &*(arg as *const Plan) };
+    let Some(launcher) = plan.fetch_from else {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(SETUP_FAILED) }
+    };
+    const CLOSE_RANGE_UNSHARE: libc::c_uint = 1 << 1;
+    // SAFETY: close_range, pidfd_open, getppid, pidfd_getfd (system calls), dup3, close, clone
+    // (the wrapper, with a function and the plan's second stack) and _exit are
+    // async-signal-safe; only integers and the plan are passed.
+    unsafe {
+        if libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, CLOSE_RANGE_UNSHARE) != 0 {
+            libc::_exit(SETUP_FAILED);
+        }
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, launcher, 0) as c_int;
+        // Still our parent once the pidfd is open: it is the launcher, not a process that got
+        // its pid after it died (we would then have been given to a reaper).
+        if pidfd < 0 || libc::getppid() != launcher {
+            libc::_exit(SETUP_FAILED);
+        }
+        // The report pipe first: a failure after it is reported.
+        let first = plan.keep_fds.iter().copied().filter(|fd| *fd == plan.err_w);
+        let rest = plan.keep_fds.iter().copied().filter(|fd| *fd != plan.err_w);
+        for fd in first.chain(rest) {
+            let copy = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as c_int;
+            if copy < 0 {
+                fail(plan, Stage::Clone, b"pidfd_getfd", SETUP_FAILED);
+            }
+            if copy != fd {
+                if libc::dup3(copy, fd, libc::O_CLOEXEC) < 0 {
+                    fail(plan, Stage::Clone, b"dup3", SETUP_FAILED);
+                }
+                libc::close(copy);
+            }
+        }
+        libc::close(pidfd);
+        let flags = libc::CLONE_PARENT
+            | libc::CLONE_VM
+            | libc::CLONE_VFORK
+            | plan.clone_flags
+            | libc::SIGCHLD;
+        let pid = libc::clone(
+            launch_entry,
+            plan.stacks[1].top(),
+            flags,
+            plan as *const Plan as *mut c_void,
+        );
+        if pid < 0 {
+            fail(plan, Stage::Clone, b"", SETUP_FAILED);
+        }
+        plan.child_pid.store(pid, Ordering::SeqCst);
+        libc::_exit(0)
+    }
+}
+
 /// The default isolation, last before exec: capabilities leave the bounding set (and the
 /// inheritable and ambient sets, which would otherwise carry them across exec), then the
 /// seccomp filter is installed (no no_new_privs needed: this process has CAP_SYS_ADMIN, so
