@@ -410,7 +410,6 @@ pub extern "C" fn main(argc: c_int, argv: *const *const c_char) -> c_int {
         sfd,
         control: cfg.control_fd,
         payload: pid,
-        hold,
         payload_status: None,
         stopping: false,
         sessions: BTreeMap::new(),
@@ -731,10 +730,9 @@ struct Init<'a> {
     sfd: c_int,
     /// The launcher's control channel; -1 once it has hung up (the launcher exec'd, say).
     control: c_int,
-    /// The payload's pid (0 with `hold`: there is none).
+    /// The payload's pid; 0 when there is none (a lab node: the launch ends when it is
+    /// stopped). No reaped pid is 0, but kill(0) would signal our process group.
     payload: sys::pid_t,
-    /// No payload: the launch ends when it is stopped.
-    hold: bool,
     payload_status: Option<c_int>,
     stopping: bool,
     /// Running exec'd commands and the socket their exit status goes to.
@@ -968,11 +966,11 @@ impl Init<'_> {
                     self.run_shutdown();
                     self.everything(sys::SIGTERM);
                 }
-                if self.hold {
+                if self.payload == 0 {
                     // Ends as a payload that SIGTERM ended would (status 128+15).
                     self.payload_status = Some(sys::SIGTERM);
                 }
-            } else if sig != sys::SIGCHLD && !self.hold {
+            } else if sig != sys::SIGCHLD && self.payload != 0 {
                 // A terminal's ^C (^\, hangup, window size) went to its whole foreground
                 // group: a payload in the init's group has it already; once is enough.
                 // SAFETY: getpgid of our own child and of ourselves.
@@ -988,7 +986,7 @@ impl Init<'_> {
 
     /// A reaped process: the payload's status is noted; an exec'd one gets its status sent.
     fn reaped(&mut self, pid: sys::pid_t, status: c_int) {
-        if pid == self.payload && !self.hold {
+        if pid == self.payload {
             self.payload_status = Some(status);
         } else if let Some(sock) = self.sessions.remove(&pid) {
             send_exited(sock, status);
@@ -1014,7 +1012,7 @@ impl Init<'_> {
             }
             if status & 0xff == 0x7f {
                 // WIFSTOPPED: not an end.
-                if r == self.payload && !self.hold && self.cfg.control_fd >= 0 {
+                if r == self.payload && self.cfg.control_fd >= 0 {
                     let mut msg = wire::EVENT_PAYLOAD_STOPPED.to_le_bytes().to_vec();
                     msg.extend_from_slice(&((status >> 8) & 0xff).to_le_bytes());
                     send(self.cfg.control_fd, &msg, None);
@@ -1038,7 +1036,7 @@ impl Init<'_> {
             if self.cfg.owns_pid_ns {
                 sys::kill(-1, sig);
             } else {
-                if self.payload_status.is_none() && !self.hold {
+                if self.payload_status.is_none() && self.payload != 0 {
                     sys::kill(self.payload, sig);
                 }
                 for pid in self.sessions.keys() {

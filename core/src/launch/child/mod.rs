@@ -163,21 +163,7 @@ pub(crate) extern "C" fn fetch_entry(arg: *mut c_void) -> c_int {
             }
         }
         libc::close(pidfd);
-        let flags = libc::CLONE_PARENT
-            | libc::CLONE_VM
-            | libc::CLONE_VFORK
-            | plan.clone_flags
-            | libc::SIGCHLD;
-        let pid = libc::clone(
-            launch_entry,
-            plan.stacks[1].top(),
-            flags,
-            plan as *const Plan as *mut c_void,
-        );
-        if pid < 0 {
-            fail(plan, Stage::Clone, b"", SETUP_FAILED);
-        }
-        plan.child_pid.store(pid, Ordering::SeqCst);
+        clone_launch_child(plan, libc::CLONE_VFORK);
         libc::_exit(0)
     }
 }
@@ -355,6 +341,28 @@ fn run_map_helper(args: &[CString], pid: i32, stack: &Stack) -> Result<(), ([u8;
     }
 }
 
+/// From an intermediate child: clones the launch child on the plan's second stack as the
+/// launcher's child (CLONE_PARENT), with the plan's namespaces and `extra` flags, and notes
+/// its pid for the launcher. Async-signal-safe.
+fn clone_launch_child(plan: &Plan, extra: c_int) -> libc::pid_t {
+    let flags = libc::CLONE_PARENT | libc::CLONE_VM | extra | plan.clone_flags | libc::SIGCHLD;
+    // SAFETY: clone (the wrapper only) runs launch_entry on the plan's second stack, which no
+    // other child uses; the plan outlives it (the launcher keeps it until the child exec'd).
+    let pid = unsafe {
+        libc::clone(
+            launch_entry,
+            plan.stacks[1].top(),
+            flags,
+            plan as *const Plan as *mut c_void,
+        )
+    };
+    if pid < 0 {
+        fail(plan, Stage::Clone, b"", SETUP_FAILED);
+    }
+    plan.child_pid.store(pid, Ordering::SeqCst);
+    pid
+}
+
 fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
     // SAFETY: clone (the system call wrapper only: it runs launch_entry on the plan's second
     // stack), close, open, write, read, kill and _exit are async-signal-safe. This process
@@ -380,17 +388,7 @@ fn intermediate(plan: &Plan, u: &UserPlan) -> ! {
             fail(plan, Stage::Setns, b"user", SETUP_FAILED);
         }
         // Not CLONE_VFORK: the launch child waits for its maps, which we write meanwhile.
-        let flags = libc::CLONE_PARENT | libc::CLONE_VM | plan.clone_flags | libc::SIGCHLD;
-        let pid = libc::clone(
-            launch_entry,
-            plan.stacks[1].top(),
-            flags,
-            plan as *const Plan as *mut c_void,
-        );
-        if pid < 0 {
-            fail(plan, Stage::Clone, b"", SETUP_FAILED);
-        }
-        plan.child_pid.store(pid, Ordering::SeqCst);
+        let pid = clone_launch_child(plan, 0);
         libc::close(u.exec_w);
         libc::close(u.go_r);
         let maps = (|| {

@@ -305,108 +305,93 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
                     | Action::Symlink { .. }
                     | Action::DeviceNode { .. }
             );
-            if !creates {
+            let ok = if !creates {
                 if let Some((_, fd)) = parent_dir.take() {
                     libc::close(fd);
                 }
-            }
-            let ok = match &step.action {
-                Action::Check
-                | Action::MoveTree { .. }
-                | Action::Mount { .. }
-                | Action::BindSelf { .. }
-                | Action::ReadOnlyRecursive
-                | Action::Mask => {
-                    let fd = checked(root, root_id, target, step.expect);
-                    if fd < 0 {
-                        if step.optional && errno() == libc::ENOENT {
-                            continue;
-                        }
-                        false
-                    } else {
-                        let p = FdPath::new(fd);
-                        let r = match &step.action {
-                            Action::Mount {
-                                source,
-                                fstype,
-                                flags,
-                                data,
-                            } => libc::mount(
-                                source.as_ref().map_or(null(), |s| s.as_ptr()),
-                                p.ptr(),
-                                fstype.as_ref().map_or(null(), |s| s.as_ptr()),
-                                *flags,
-                                data.as_ref()
-                                    .map_or(null(), |s| s.as_ptr().cast::<c_void>()),
-                            ),
-                            Action::BindSelf { read_only } => {
-                                match libc::mount(
-                                    p.ptr(),
-                                    p.ptr(),
-                                    null(),
-                                    libc::MS_BIND | libc::MS_REC,
-                                    null(),
-                                ) {
-                                    0 => {
-                                        // The new mount's root, to change its attributes.
-                                        let top = resolve(root, target, libc::O_PATH, 0);
-                                        let r = if top < 0 {
-                                            -1
-                                        } else {
-                                            set_read_only(top, *read_only)
-                                        };
-                                        if top >= 0 {
-                                            libc::close(top);
-                                        }
-                                        r
-                                    }
-                                    r => r,
-                                }
-                            }
-                            Action::ReadOnlyRecursive => set_read_only(fd, true),
-                            Action::MoveTree { tree } => move_tree(*tree, fd),
-                            Action::Mask => mask(fd, root, root_id, &mut null_fd),
-                            _ => 0,
-                        };
-                        let e = errno();
-                        libc::close(fd);
-                        set_errno(e);
-                        r == 0
+                let fd = checked(root, root_id, target, step.expect);
+                if fd < 0 {
+                    if step.optional && errno() == libc::ENOENT {
+                        continue;
                     }
-                }
-                Action::Mkdir
-                | Action::SharedDir
-                | Action::CreateFile
-                | Action::Symlink { .. }
-                | Action::DeviceNode { .. } => {
-                    let mut buf = [0u8; 4096];
-                    match split_parent(target, &mut buf) {
-                        None => false,
-                        Some((parent, name)) => {
-                            // The parent as the target names it ("" for ".": no slash).
-                            let t = step.target.to_bytes();
-                            let parent_path = &t[..t.iter().rposition(|b| *b == b'/').unwrap_or(0)];
-                            let dir = match parent_dir {
-                                Some((p, fd)) if p == parent_path => fd,
-                                _ => {
-                                    if let Some((_, fd)) = parent_dir.take() {
-                                        libc::close(fd);
+                    false
+                } else {
+                    let p = FdPath::new(fd);
+                    let r = match &step.action {
+                        Action::Mount {
+                            source,
+                            fstype,
+                            flags,
+                            data,
+                        } => libc::mount(
+                            source.as_ref().map_or(null(), |s| s.as_ptr()),
+                            p.ptr(),
+                            fstype.as_ref().map_or(null(), |s| s.as_ptr()),
+                            *flags,
+                            data.as_ref()
+                                .map_or(null(), |s| s.as_ptr().cast::<c_void>()),
+                        ),
+                        Action::BindSelf { read_only } => {
+                            match libc::mount(
+                                p.ptr(),
+                                p.ptr(),
+                                null(),
+                                libc::MS_BIND | libc::MS_REC,
+                                null(),
+                            ) {
+                                0 => {
+                                    // The new mount's root, to change its attributes.
+                                    let top = resolve(root, target, libc::O_PATH, 0);
+                                    let r = if top < 0 {
+                                        -1
+                                    } else {
+                                        set_read_only(top, *read_only)
+                                    };
+                                    if top >= 0 {
+                                        libc::close(top);
                                     }
-                                    let fd =
-                                        resolve(root, parent, libc::O_PATH | libc::O_DIRECTORY, 0);
-                                    if fd >= 0 {
-                                        parent_dir = Some((parent_path, fd));
-                                    }
-                                    fd
+                                    r
                                 }
-                            };
-                            let r = if dir < 0 {
-                                -1
-                            } else {
-                                create_entry(dir, name, &step.action)
-                            };
-                            r == 0 || errno() == libc::EEXIST
+                                r => r,
+                            }
                         }
+                        Action::ReadOnlyRecursive => set_read_only(fd, true),
+                        Action::MoveTree { tree } => move_tree(*tree, fd),
+                        Action::Mask => mask(fd, root, root_id, &mut null_fd),
+                        _ => 0,
+                    };
+                    let e = errno();
+                    libc::close(fd);
+                    set_errno(e);
+                    r == 0
+                }
+            } else {
+                let mut buf = [0u8; 4096];
+                match split_parent(target, &mut buf) {
+                    None => false,
+                    Some((parent, name)) => {
+                        // The parent as the target names it ("" for ".": no slash).
+                        let t = step.target.to_bytes();
+                        let parent_path = &t[..t.iter().rposition(|b| *b == b'/').unwrap_or(0)];
+                        let dir = match parent_dir {
+                            Some((p, fd)) if p == parent_path => fd,
+                            _ => {
+                                if let Some((_, fd)) = parent_dir.take() {
+                                    libc::close(fd);
+                                }
+                                let fd = resolve(root, parent, libc::O_PATH | libc::O_DIRECTORY, 0);
+                                if fd >= 0 {
+                                    parent_dir = Some((parent_path, fd));
+                                }
+                                fd
+                            }
+                        };
+                        let r = if dir < 0 {
+                            -1
+                        } else {
+                            create_entry(dir, name, &step.action)
+                        };
+                        r == 0 || errno() == libc::EEXIST
                     }
                 }
             };
