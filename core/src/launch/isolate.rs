@@ -13,6 +13,11 @@
 //! through a node of the container's own, and the host-wide kernel interfaces that
 //! CAP_SYS_ADMIN would still open: keyrings (root's keyring is the host root's), BPF, perf,
 //! syslog, swap, kexec, module loading, open_by_handle_at, port I/O, process accounting.
+//! It also refuses the nsfs ioctls that walk the kernel's list of mount namespaces
+//! (NS_MNT_GET_NEXT/PREV, Linux 6.12+): with CAP_SYS_ADMIN and CAP_SYS_CHROOT in the host's user
+//! namespace they hand out the host's mount namespace, and `setns` into it is a full escape.
+//! statmount/listmount answer ENOSYS (as on a kernel without them; libmount falls back to
+//! /proc/self/mountinfo): given another namespace's id they list the host's mounts.
 //! Filtering mknod rather than dropping CAP_MKNOD keeps character devices (a router's
 //! /dev/ttyS0, /dev/net/tun) and costs one compare per mknod call; every other system call
 //! passes after two loads and a few compares.
@@ -100,12 +105,23 @@ fn off_arg_low(i: u32) -> u32 {
     16 + 8 * i
 }
 
-/// System calls of one architecture: (mknod, mknodat) and the refused ones.
+/// The nsfs ioctls that hand out other mount namespaces, by type and number only: the kernel
+/// accepts them with any size and direction bits (extensible ioctls), so the filter compares
+/// the low 16 bits of the command.
+const NS_MNT_GET_NEXT: u32 = 0xb70b;
+const NS_MNT_GET_PREV: u32 = 0xb70c;
+const IOC_TYPE_NR_MASK: u32 = 0xffff;
+/// statmount(2) and listmount(2): the same number on every architecture (Linux 6.8+).
+const SYS_STATMOUNT: u32 = 457;
+const SYS_LISTMOUNT: u32 = 458;
+
+/// System calls of one architecture: (mknod, mknodat), ioctl and the refused ones.
 struct Table {
     arch: u32,
     mask_x32: bool,
     mknod: Option<u32>,
     mknodat: u32,
+    ioctl: u32,
     denied: &'static [u32],
 }
 
@@ -116,6 +132,7 @@ const TABLES: &[Table] = &[
         mask_x32: true,
         mknod: Some(libc::SYS_mknod as u32),
         mknodat: libc::SYS_mknodat as u32,
+        ioctl: libc::SYS_ioctl as u32,
         denied: &[
             libc::SYS_keyctl as u32,
             libc::SYS_add_key as u32,
@@ -142,6 +159,7 @@ const TABLES: &[Table] = &[
         mask_x32: false,
         mknod: Some(14),
         mknodat: 297,
+        ioctl: 54,
         denied: &[
             288, // keyctl
             286, // add_key
@@ -169,6 +187,7 @@ const TABLES: &[Table] = &[Table {
     mask_x32: false,
     mknod: None,
     mknodat: libc::SYS_mknodat as u32,
+    ioctl: libc::SYS_ioctl as u32,
     denied: &[
         libc::SYS_keyctl as u32,
         libc::SYS_add_key as u32,
@@ -218,25 +237,38 @@ fn eperm() -> libc::sock_filter {
     ret(SECCOMP_RET_ERRNO | libc::EPERM as u32)
 }
 
+fn and(k: u32) -> libc::sock_filter {
+    stmt(libc::BPF_ALU | libc::BPF_AND | libc::BPF_K, k)
+}
+
 /// The block for one architecture: loads the number, refuses the denied calls and block
 /// device nodes, allows the rest.
 fn block(t: &Table) -> Vec<libc::sock_filter> {
     let mut b = vec![ld(OFF_NR)];
     if t.mask_x32 {
-        b.push(stmt(libc::BPF_ALU | libc::BPF_AND | libc::BPF_K, !X32_BIT));
+        b.push(and(!X32_BIT));
     }
     let mknod = t.mknod.map(|nr| (nr, 1)).into_iter();
     for (nr, arg) in mknod.chain([(t.mknodat, 2)]) {
         // Not this call: skip the five instructions that check its mode.
         b.push(jeq(nr, 0, 5));
         b.push(ld(off_arg_low(arg)));
-        b.push(stmt(
-            libc::BPF_ALU | libc::BPF_AND | libc::BPF_K,
-            libc::S_IFMT,
-        ));
+        b.push(and(libc::S_IFMT));
         b.push(jeq(libc::S_IFBLK, 0, 1));
         b.push(eperm());
         b.push(ret(SECCOMP_RET_ALLOW));
+    }
+    // Not ioctl: skip the six instructions that check its command.
+    b.push(jeq(t.ioctl, 0, 6));
+    b.push(ld(off_arg_low(1)));
+    b.push(and(IOC_TYPE_NR_MASK));
+    b.push(jeq(NS_MNT_GET_NEXT, 2, 0));
+    b.push(jeq(NS_MNT_GET_PREV, 1, 0));
+    b.push(ret(SECCOMP_RET_ALLOW));
+    b.push(eperm());
+    for nr in [SYS_STATMOUNT, SYS_LISTMOUNT] {
+        b.push(jeq(nr, 0, 1));
+        b.push(ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32));
     }
     for nr in t.denied {
         b.push(jeq(*nr, 0, 1));
