@@ -4,7 +4,8 @@
  * launch_c.c is the bare floor (clone + pivot_root + /proc + exec). A default nsrun launch also
  * does what issue 11's hardening and the design ask for, and this program does exactly that, in
  * the order nsrun does (compare `strace -f` of both):
- *   - clone(new mnt, pid, uts, ipc, net), mounts made slave, the rootfs bound onto itself;
+ *   - clone(new mnt, pid, uts, ipc, net), mounts made slave, the rootfs bound onto itself and
+ *     made nodev (mount_setattr, recursive);
  *   - /proc, read-only /sys, /dev (tmpfs with null, zero, full, random, urandom, tty, pts, shm
  *     and the fd/std* links), /tmp and /run (tmpfs); /proc/sys read-only but /proc/sys/net;
  *   - runc's masked paths: /dev/null over the /proc files, an empty read-only tmpfs over
@@ -98,6 +99,8 @@ static int child(void *arg)
     umask(0);
     mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL);
     mount(root, root, NULL, MS_BIND | MS_REC, NULL);
+    struct mount_attr nodev = {.attr_set = MOUNT_ATTR_NODEV};
+    syscall(SYS_mount_setattr, AT_FDCWD, root, AT_RECURSIVE, &nodev, sizeof nodev);
     if (chdir(root))
         return 125;
     mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);

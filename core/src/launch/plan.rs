@@ -107,6 +107,11 @@ pub(crate) struct MountPlan {
     /// rootfs, moved onto the rootfs path instead of binding it onto itself (-1: none).
     pub idmapped_root: RawFd,
     pub rootfs: Option<CString>,
+    /// The rootfs (and every mount below it) is made nodev before anything is mounted in it:
+    /// device nodes a crafted rootfs ships (a host disk's numbers, SCSI generic, a console)
+    /// do not open. nsrun's own /dev and the caller's binds, mounted after, keep their nodes.
+    /// Off with [`Launch::privileged`](super::Launch::privileged).
+    pub root_nodev: bool,
     pub steps: Vec<MountStep>,
 }
 
@@ -1131,6 +1136,7 @@ fn mount_plan(l: &Launch, net_private: bool, new_pid: bool) -> Result<MountPlan>
             .as_ref()
             .map(|r| cstring("rootfs", r.as_os_str()))
             .transpose()?,
+        root_nodev: with_root && !l.privileged,
         steps: st.0,
     })
 }

@@ -282,6 +282,10 @@ pub(super) fn do_mounts(plan: &Plan, m: &MountPlan) {
         if root < 0 {
             fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
         }
+        if m.root_nodev && crate::sys::mount_setattr_tree(root, libc::MOUNT_ATTR_NODEV, 0, -1) != 0
+        {
+            fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
+        }
         let mut root_st: libc::stat = std::mem::zeroed();
         if libc::fstat(root, &mut root_st) != 0 {
             fail(plan, Stage::MountRootfs, root_path.to_bytes(), SETUP_FAILED);
