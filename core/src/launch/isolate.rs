@@ -27,8 +27,8 @@
 //! ENOSYS), the ioctls that freeze, shut down, trim, relabel or grow a filesystem, and
 //! fanotify (FAN_MARK_FILESYSTEM hands out descriptors of host files). x32 calls are refused.
 //! Filtering mknod rather than dropping CAP_MKNOD keeps the character devices a router's
-//! scripts make (/dev/net/tun, /dev/ppp) and costs a few compares per mknod call; every other
-//! system call passes after two loads and a few compares.
+//! scripts make (/dev/net/tun, /dev/ppp). A system call outside these rules passes after three
+//! loads and about thirty compares (216 instructions in all on x86_64, with the i386 block).
 
 /// Capabilities dropped from the bounding set in every default launch, with what they reach.
 pub(crate) const DROPPED: &[(u32, &str)] = &[
@@ -165,7 +165,7 @@ const CHAR_DEVICES: &[(u32, u32)] = &[
 const SYS_STATMOUNT: u32 = 457;
 const SYS_LISTMOUNT: u32 = 458;
 
-/// System calls of one architecture: (mknod, mknodat), ioctl and the refused ones.
+/// System calls of one architecture: (mknod, mknodat), ioctl, mount and the refused ones.
 struct Table {
     arch: u32,
     refuse_x32: bool,
@@ -310,8 +310,9 @@ fn and(k: u32) -> libc::sock_filter {
     stmt(libc::BPF_ALU | libc::BPF_AND | libc::BPF_K, k)
 }
 
-/// The block for one architecture: loads the number, refuses the denied calls and block
-/// device nodes, allows the rest.
+/// The block for one architecture: loads the number, then decides mknod by mode and device,
+/// ioctl by command, mount by flags, refuses the denied calls, answers ENOSYS for the ones a
+/// launch should see as missing, allows the rest.
 fn block(t: &Table) -> Vec<libc::sock_filter> {
     let mut b = vec![ld(OFF_NR)];
     if t.refuse_x32 {
