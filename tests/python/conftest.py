@@ -166,6 +166,13 @@ def rootfs():
     return fixture_rootfs()
 
 
+@pytest.fixture(scope="session")
+def nsrun_bin():
+    """The nsrun command (`make cli`: the static binary the tests and benchmarks run)."""
+    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "release", "nsrun")
+
+
 @pytest.fixture
 def rootfs_copy(rootfs, tmp_path):
     """A private copy of the rootfs that a test may break."""

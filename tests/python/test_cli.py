@@ -12,14 +12,8 @@ import pytest
 
 import nsrun
 
-from conftest import ROOT, unique, wait_for_descendant, wait_until
+from conftest import unique, wait_for_descendant, wait_until
 from test_launch import _read_until
-
-
-@pytest.fixture(scope="session")
-def nsrun_bin():
-    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "release", "nsrun")
 
 
 def cli(nsrun_bin, *args, **kw):

@@ -13,7 +13,7 @@ import pytest
 import nsrun
 
 from conftest import tag
-from test_cli import cli, nsrun_bin  # noqa: F401 - the session fixture that builds the binary
+from test_cli import cli
 
 
 class Ctx:

@@ -9,7 +9,7 @@ import pytest
 import nsrun
 
 from conftest import unique
-from test_cli import cli, nsrun_bin  # noqa: F401  (the fixture)
+from test_cli import cli
 
 
 @pytest.mark.parametrize("args", [[], ["--bogus"], ["run"], ["ls", "--type"], ["netns", "frob"], ["same", "a"]])

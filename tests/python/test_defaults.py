@@ -13,7 +13,7 @@ import nsrun
 import nsrun._nsrun as native
 
 from conftest import ROOT
-from test_cli import cli, nsrun_bin  # noqa: F401 (the fixture)
+from test_cli import cli
 
 HEADER = os.path.join(ROOT, "include", "nsrun.h")
 

@@ -11,7 +11,7 @@ import pytest
 
 import nsrun
 from conftest import boot_ticks, cmdline, descendants, leftover_namespaces, unique, wait_until
-from test_cli import cli, nsrun_bin  # noqa: F401 (fixture)
+from test_cli import cli
 
 RUN = "/run/nsrun/labs"
 

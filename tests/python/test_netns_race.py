@@ -17,7 +17,7 @@ import pytest
 import nsrun
 
 from conftest import unique
-from test_cli import cli, nsrun_bin  # noqa: F401 (fixture)
+from test_cli import cli
 
 ROUNDS = 1000
 CONTENDERS = 4

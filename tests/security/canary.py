@@ -3,6 +3,8 @@ fingerprinted before an attack and compared after it."""
 
 import hashlib
 import os
+import shutil
+import subprocess
 
 
 def fingerprint(path: str) -> dict:
@@ -21,3 +23,11 @@ def fingerprint(path: str) -> dict:
                     digest = hashlib.sha256(f.read()).hexdigest()
             out[os.path.relpath(p, path)] = (st.st_mode, st.st_size, digest)
     return out
+
+
+def static_program(source: str, rootfs, name: str, scratch) -> None:
+    """Compiles C `source` into `rootfs`/`name`, static (the busybox rootfs has no C library)."""
+    src = scratch / f"{name}.c"
+    src.write_text(source)
+    cc = shutil.which("cc") or shutil.which("gcc")
+    subprocess.run([cc, "-static", "-O1", "-o", str(rootfs / name), str(src)], check=True)

@@ -7,14 +7,11 @@ superblock remount (MS_REMOUNT without MS_BIND) and fspick, those ioctls, and fa
 canary: the host filesystem's mount options and label stay as they were, and a host-only file
 planted outside the rootfs is neither read nor changed."""
 
-import os
-import shutil
-import subprocess
 
 import pytest
 
 import nsrun
-from canary import fingerprint
+from canary import fingerprint, static_program
 
 FSOPS = r"""
 #define _GNU_SOURCE
@@ -64,10 +61,8 @@ def host_options(path):
 
 @pytest.fixture
 def fsops(tmp_path, rootfs_copy):
-    src = tmp_path / "fsops.c"
-    src.write_text(FSOPS)
-    cc = shutil.which("cc") or shutil.which("gcc")
-    subprocess.run([cc, "-static", "-O1", "-o", str(rootfs_copy / "fsops"), str(src)], check=True)
+    """A private rootfs with /fsops in it."""
+    static_program(FSOPS, rootfs_copy, "fsops", tmp_path)
     return rootfs_copy
 
 

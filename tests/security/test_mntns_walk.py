@@ -8,15 +8,12 @@ ones sharing the host's PID namespace (`nsrun run -R DIR`, `namespaces={"pid": N
 launch gets the filter. The canary is a throwaway host directory the escaped program would write
 into."""
 
-import os
-import shutil
 import subprocess
 
 import pytest
 
 import nsrun
-from canary import fingerprint
-from conftest import ROOT
+from canary import fingerprint, static_program
 
 WALKER = r"""
 #define _GNU_SOURCE
@@ -76,18 +73,9 @@ int main(int argc, char **argv) {
 
 @pytest.fixture
 def walker(tmp_path, rootfs_copy):
-    """A private rootfs with the walker at /walker (static, as the busybox rootfs has no libc)."""
-    src = tmp_path / "walker.c"
-    src.write_text(WALKER)
-    cc = shutil.which("cc") or shutil.which("gcc")
-    subprocess.run([cc, "-static", "-O1", "-o", str(rootfs_copy / "walker"), str(src)], check=True)
+    """A private rootfs with /walker in it."""
+    static_program(WALKER, rootfs_copy, "walker", tmp_path)
     return rootfs_copy
-
-
-@pytest.fixture(scope="module")
-def nsrun_cli():
-    subprocess.run(["make", "-s", "--no-print-directory", "cli"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "release", "nsrun")
 
 
 @pytest.fixture
@@ -126,10 +114,10 @@ def test_the_walk_is_real_on_this_kernel_when_isolation_is_off(walker, victim):
     assert (victim / "file").read_text() == "escaped\n"
 
 
-def test_the_cli_run_with_a_root_only_cannot_walk_either(walker, victim, nsrun_cli):
+def test_the_cli_run_with_a_root_only_cannot_walk_either(walker, victim, nsrun_bin):
     """`nsrun run -R DIR` (a new mount namespace only, as `unshare -R` does) found the escape."""
     before = fingerprint(str(victim))
-    r = subprocess.run([nsrun_cli, "run", "-R", str(walker), "--", "/walker", str(victim)],
+    r = subprocess.run([nsrun_bin, "run", "-R", str(walker), "--", "/walker", str(victim)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "prev16 Operation not permitted" in r.stdout.splitlines(), r.stdout

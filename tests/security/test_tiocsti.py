@@ -7,12 +7,11 @@ launch, nothing waits in its input queue."""
 import fcntl
 import os
 import pty
-import shutil
-import subprocess
 
 import pytest
 
 import nsrun
+from canary import static_program
 
 INJECTOR = r"""
 #include <errno.h>
@@ -31,10 +30,8 @@ int main(void) {
 
 @pytest.fixture
 def injector(tmp_path, rootfs_copy):
-    src = tmp_path / "inject.c"
-    src.write_text(INJECTOR)
-    cc = shutil.which("cc") or shutil.which("gcc")
-    subprocess.run([cc, "-static", "-O1", "-o", str(rootfs_copy / "inject"), str(src)], check=True)
+    """A private rootfs with /inject in it."""
+    static_program(INJECTOR, rootfs_copy, "inject", tmp_path)
     return rootfs_copy
 
 

@@ -276,13 +276,18 @@ fn stmt(code: u32, k: u32) -> libc::sock_filter {
     }
 }
 
-fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+/// A conditional jump on the accumulator against `k` (`op`: BPF_JEQ, BPF_JSET).
+fn jump(op: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
     libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+        code: (libc::BPF_JMP | op | libc::BPF_K) as u16,
         jt,
         jf,
         k,
     }
+}
+
+fn jeq(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
+    jump(libc::BPF_JEQ, k, jt, jf)
 }
 
 fn ld(off: u32) -> libc::sock_filter {
@@ -298,12 +303,11 @@ fn eperm() -> libc::sock_filter {
 }
 
 fn jset(k: u32, jt: u8, jf: u8) -> libc::sock_filter {
-    libc::sock_filter {
-        code: (libc::BPF_JMP | libc::BPF_JSET | libc::BPF_K) as u16,
-        jt,
-        jf,
-        k,
-    }
+    jump(libc::BPF_JSET, k, jt, jf)
+}
+
+fn enosys() -> libc::sock_filter {
+    ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32)
 }
 
 fn and(k: u32) -> libc::sock_filter {
@@ -319,7 +323,7 @@ fn block(t: &Table) -> Vec<libc::sock_filter> {
         // x32 system calls (x86_64 numbers with X32_BIT, and their own 512..547 for ioctl,
         // kexec_load, ...): no router rootfs is x32, so every one is refused.
         b.push(jset(X32_BIT, 0, 1));
-        b.push(ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32));
+        b.push(enosys());
     }
     let mknod = t.mknod.map(|nr| (nr, 1)).into_iter();
     let n = CHAR_DEVICES.len() as u8;
@@ -368,7 +372,7 @@ fn block(t: &Table) -> Vec<libc::sock_filter> {
     b.push(ret(SECCOMP_RET_ALLOW));
     for nr in [SYS_STATMOUNT, SYS_LISTMOUNT, SYS_FSPICK] {
         b.push(jeq(nr, 0, 1));
-        b.push(ret(SECCOMP_RET_ERRNO | libc::ENOSYS as u32));
+        b.push(enosys());
     }
     for nr in t.denied {
         b.push(jeq(*nr, 0, 1));
